@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set everything up themselves.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SPARK_LOCAL_IP := 127.0.0.1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test lint typecheck unit ui clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"paasport needs Python 3.11, found {sys.version.split()[0]} at {sys.executable}; set PYTHON=/path/to/python3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing paasport and its pinned dependencies into $(VENV) (pyspark is ~450 MB on first install)"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m paasport.java --ensure
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/paasport demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy src examples bench
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+ui: setup
+	$(BIN)/paasport ui
+
+clean:
+	rm -rf $(VENV) data/webgraph .dagster .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,226 @@
+"""The `paasport` command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from paasport.config import ConfigError, ProjectConfig, load_config
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from webgraph.assets import WebgraphPaths
+    from webgraph.run import StepSummary
+
+app = typer.Typer(help="paasport: run PySpark assets on any Spark platform.", no_args_is_help=True)
+example_app = typer.Typer(help="Run a bundled example on your own data.", no_args_is_help=True)
+sample_app = typer.Typer(help="Generate sample data.", no_args_is_help=True)
+app.add_typer(example_app, name="example")
+app.add_typer(sample_app, name="sample")
+console = Console()
+
+Platform = Annotated[
+    str | None, typer.Option(help="platform or profile for every asset (run tag paasport/platform)")
+]
+Mode = Annotated[str, typer.Option(help="input mode: wat (fast) or warc (HTML parsing)")]
+
+
+def _config() -> ProjectConfig:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        console.print(f"[red]invalid configuration:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _instance(config: ProjectConfig) -> dg.DagsterInstance:
+    import dagster as dg
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(config.root / ".dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch(exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def _run_with_progress(
+    paths: WebgraphPaths, platform: str | None, config: ProjectConfig
+) -> list[StepSummary]:
+    from webgraph.run import run_pipeline
+
+    instance = _instance(config)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_step(asset: str, partition: str, done: int, total: int) -> None:
+            progress.update(task, description=f"{asset} [{partition}]", completed=done, total=total)
+
+        summary = run_pipeline(
+            paths,
+            instance=instance,
+            platform=platform,
+            config_path=str(config.path) if config.path else None,
+            on_step=on_step,
+        )
+        progress.update(task, description="done", completed=len(summary))
+    return summary
+
+
+def _print_summary(summary: list[StepSummary]) -> None:
+    table = Table(title="webgraph: one Dagster materialization per asset and partition")
+    for col in ("asset", "partition", "platform", "rows", "wall s", "Spark s"):
+        table.add_column(col, justify="right" if col in ("rows", "wall s", "Spark s") else "left")
+    for s in summary:
+        table.add_row(
+            s.asset, s.partition, s.platform, f"{s.rows:,}", f"{s.wall_s:.1f}", f"{s.spark_s:.1f}"
+        )
+    console.print(table)
+    wall = sum(s.wall_s for s in summary)
+    spark = sum(s.spark_s for s in summary)
+    console.print(f"total: {len(summary)} materializations, wall {wall:.0f} s, Spark {spark:.0f} s")
+
+
+@app.command()
+def demo(
+    platform: Platform = None,
+    mode: Mode = "wat",
+    regenerate: Annotated[bool, typer.Option(help="regenerate the sample data")] = False,
+) -> None:
+    """Generate sample data if absent, materialize every partition of the webgraph assets, and
+    print a summary."""
+    from webgraph.assets import WebgraphPaths
+    from webgraph.definitions import paths_from_config
+    from webgraph.layout import LayoutError, check_mode
+    from webgraph.run import compare_with_expected
+    from webgraph.sample import generate_sample
+
+    config = _config()
+    configured = paths_from_config()
+    try:
+        paths = WebgraphPaths(configured.input, configured.seeds, configured.output, check_mode(mode))
+    except LayoutError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    data = configured.input.parent
+    expected = data / "expected"
+    if regenerate or not (expected / "manifest.json").is_file():
+        console.print(f"generating sample data in {data} ...")
+        for sub in ("input", "seeds", "expected"):
+            shutil.rmtree(data / sub, ignore_errors=True)
+        started = time.monotonic()
+        info = generate_sample(data)
+        console.print(
+            f"  {len(info.crawl_ids)} crawls x {len(info.seed_stems)} seed lists, "
+            f"{len(info.warc_files)} WARC + {len(info.wat_files)} WAT files "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+    console.print(f"config: {config.source}; Dagster instance: {os.environ.get('DAGSTER_HOME')}")
+    summary = _run_with_progress(paths, platform, config)
+    _print_summary(summary)
+    checks = compare_with_expected(paths, expected)
+    ok = all(checks.values()) and bool(checks)
+    verdict = "[green]equal[/green]" if ok else "[red]DIFFERENT[/red]"
+    console.print(
+        f"graph_aggr vs the generator's expected output: {verdict} "
+        f"({sum(checks.values())}/{len(checks)} partitions, mode {mode})"
+    )
+    console.print(f"outputs: {paths.output}")
+    if not ok:
+        raise typer.Exit(1)
+
+
+@example_app.command("webgraph")
+def example_webgraph(
+    input: Annotated[Path, typer.Option(help="folder with <crawl-id>/wat and/or warc files")],
+    seeds: Annotated[Path, typer.Option(help="seed list CSV (firm_id,name,url)")],
+    output: Annotated[Path, typer.Option(help="where the Parquet outputs go")],
+    mode: Mode = "wat",
+    platform: Platform = None,
+) -> None:
+    """Run the Common Crawl inter-firm network pipeline on any data in the Common Crawl layout."""
+    from webgraph.assets import WebgraphPaths
+    from webgraph.layout import LayoutError, check_mode, crawl_ids
+
+    if not seeds.is_file():
+        console.print(f"[red]--seeds {seeds}: no such file[/red]")
+        raise typer.Exit(2)
+    if not crawl_ids(input):
+        console.print(f"[red]--input {input}: no <crawl-id> folders found[/red]")
+        raise typer.Exit(2)
+    try:
+        paths = WebgraphPaths(input, seeds, output, check_mode(mode))
+    except LayoutError as exc:
+        console.print(f"[red]--mode: {exc}[/red]")
+        raise typer.Exit(2) from None
+    config = _config()
+    _print_summary(_run_with_progress(paths, platform, config))
+    console.print(f"outputs: {output.resolve()}")
+
+
+@sample_app.command("webgraph")
+def sample_webgraph(
+    out: Annotated[Path, typer.Option(help="output folder")],
+    crawls: int = 2,
+    files_per_crawl: int = 2,
+    firms: int = 40,
+    pages_per_crawl: int = 600,
+    seed: int = 7,
+    corrupt: Annotated[bool, typer.Option(help="inject a corrupt gzip member and a truncated record")] = True,
+) -> None:
+    """Write a synthetic web of firms as WARC + WAT files, seed lists and the expected output."""
+    from webgraph.sample import generate_sample
+
+    info = generate_sample(
+        out,
+        crawls=crawls,
+        files_per_crawl=files_per_crawl,
+        firms=firms,
+        pages_per_crawl=pages_per_crawl,
+        seed=seed,
+        corrupt=corrupt,
+    )
+    console.print(f"input: {info.input_dir}\nseeds: {info.seeds_dir}\nexpected: {info.expected_dir}")
+
+
+@app.command("config")
+def config_check() -> None:
+    """Validate the project config and show what each asset would run on."""
+    config = _config()
+    console.print(f"config: {config.source}")
+    console.print(f"default platform: {config.platform}")
+    for name, profile in sorted(config.profiles.items()):
+        console.print(f"profile {name}: {profile.model_dump()}")
+    for name, settings in sorted(config.assets.items()):
+        console.print(f"asset {name}: platform={settings.platform or config.platform}")
+
+
+@app.command()
+def ui(port: int = 3000) -> None:
+    """Open the Dagster UI on the webgraph example (http://127.0.0.1:PORT)."""
+    config = _config()
+    _instance(config)
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster), "dev", "-m", "webgraph.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    console.print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(cmd)}")
+    raise typer.Exit(subprocess.call(cmd, cwd=config.root))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,157 @@
+"""The project config file (`paasport.toml`): default platform, profiles, per-asset settings.
+
+Every error names the file and the field, and is raised before anything is launched.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paasport.platforms import ProfileBase, UnknownPlatformError, get_platform_class, platform_names
+
+CONFIG_FILE = "paasport.toml"
+CONFIG_ENV = "PAASPORT_CONFIG"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names the file and the field."""
+
+
+class AssetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: str | None = Field(None, description="platform or profile for this asset")
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class _RawConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: str = "local"
+    params: dict[str, str] = Field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    assets: dict[str, AssetSettings] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResolvedProfile:
+    name: str
+    profile: ProfileBase
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None
+    platform: str
+    params: Mapping[str, str]
+    profiles: Mapping[str, ProfileBase]
+    assets: Mapping[str, AssetSettings]
+
+    @property
+    def root(self) -> Path:
+        """Directory the config file lives in; relative paths in params are relative to it."""
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def source(self) -> str:
+        return str(self.path) if self.path else "built-in defaults"
+
+    def asset(self, name: str) -> AssetSettings:
+        return self.assets.get(name) or AssetSettings()
+
+    def resolve(self, name: str, where: str) -> ResolvedProfile:
+        """A platform or profile name -> its validated profile; `where` names the field."""
+        if name in self.profiles:
+            return ResolvedProfile(name, self.profiles[name])
+        if name in platform_names():
+            return ResolvedProfile(name, _validate_profile({"platform": name}, f"{where}"))
+        raise ConfigError(
+            f"{self.source}: {where}: unknown platform or profile '{name}' "
+            f"(profiles: {', '.join(sorted(self.profiles)) or 'none'}; "
+            f"platforms: {', '.join(platform_names())})"
+        )
+
+
+def _format_validation(error: ValidationError, prefix: str) -> str:
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        lines.append(f"{loc}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def _validate_profile(raw: Mapping[str, Any], where: str) -> ProfileBase:
+    platform = raw.get("platform")
+    if not isinstance(platform, str):
+        raise ConfigError(f"{where}.platform: required (one of {', '.join(platform_names())})")
+    try:
+        model = get_platform_class(platform).profile_model
+    except UnknownPlatformError as exc:
+        raise ConfigError(f"{where}.platform: {exc}") from None
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, where)) from None
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    if env := os.environ.get(CONFIG_ENV):
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={env}: no such file")
+        return path.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
+    source = str(path) if path else "config"
+    try:
+        raw = _RawConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_format_validation(exc, '')}") from None
+    try:
+        profiles = {
+            name: _validate_profile(body, f"profiles.{name}") for name, body in raw.profiles.items()
+        }
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    config = ProjectConfig(
+        path=path,
+        platform=raw.platform,
+        params=raw.params,
+        profiles=profiles,
+        assets=raw.assets,
+    )
+    # every platform reference must resolve now, not at launch time
+    config.resolve(raw.platform, "platform")
+    for asset, settings in raw.assets.items():
+        if settings.platform:
+            config.resolve(settings.platform, f"assets.{asset}.platform")
+    return config
+
+
+def load_config(path: Path | str | None = None) -> ProjectConfig:
+    """Load and validate the project config; no file at all means built-in defaults."""
+    file = Path(path).resolve() if path else find_config_file()
+    if file is None:
+        return parse_config({}, None)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: invalid TOML: {exc}") from None
+    return parse_config(data, file)

@@ -1,0 +1,14 @@
+"""paasport's Dagster side: the asset factory, the resource, platform selection."""
+
+from paasport.dagster.assets import RESOURCE_KEY, spark_asset
+from paasport.dagster.resources import PaasportResource, SparkAssetConfig
+from paasport.dagster.selection import PLATFORM_TAG, select_platform
+
+__all__ = [
+    "PLATFORM_TAG",
+    "RESOURCE_KEY",
+    "PaasportResource",
+    "SparkAssetConfig",
+    "select_platform",
+    "spark_asset",
+]

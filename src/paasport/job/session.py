@@ -1,0 +1,55 @@
+"""The SparkSession a job gets, built for the platform it runs on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pyspark.sql import SparkSession
+
+#: Settings for a single machine: loopback only, quiet console, few shuffle partitions.
+LOCAL_DEFAULTS: dict[str, str] = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": "WARN",
+    # small data: a handful of partitions instead of 200; AQE coalesces further
+    "spark.sql.shuffle.partitions": str(max(2, 2 * (os.cpu_count() or 2))),
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+#: Settings every platform gets unless the user overrides them.
+COMMON_DEFAULTS: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
+
+
+def session_conf(platform: str, overrides: Mapping[str, str]) -> dict[str, str]:
+    """Spark settings for a platform: defaults first, user settings win."""
+    conf = dict(COMMON_DEFAULTS)
+    if platform == "local":
+        conf.update(LOCAL_DEFAULTS)
+    conf.update(overrides)
+    return conf
+
+
+def build_session(platform: str, app_name: str, overrides: Mapping[str, str]) -> SparkSession:
+    """Get (or create) the SparkSession; on `local` without spark-submit, start `local[*]`."""
+    builder = SparkSession.builder.appName(app_name)
+    # spark-submit passes the master in spark.master; a plain `python job.py` has none.
+    if platform == "local" and "spark.master" not in overrides and not _submitted():
+        builder = builder.master("local[*]")
+    for key, value in session_conf(platform, overrides).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    level = overrides.get("spark.log.level") or ("WARN" if platform == "local" else None)
+    if level:
+        spark.sparkContext.setLogLevel(level)
+    return spark
+
+
+def _submitted() -> bool:
+    # spark-submit starts the Python driver with the gateway already launched
+    return "PYSPARK_GATEWAY_PORT" in os.environ

@@ -1,0 +1,107 @@
+"""The platform layer: what every platform module provides, and what a launch returns.
+
+A platform is a stateless class (one module each) that turns a launch request into the call of
+the matching Dagster Pipes client and the platform's answers into run facts. What a platform
+can and cannot do is declared as data (`Capabilities`), so the planner can reason about it.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paasport.job.params import JobParams
+
+
+class ProfileBase(BaseModel):
+    """Fields every profile has; each platform subclasses it with its own fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: str
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict, description="Spark settings for every job on this profile"
+    )
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    spot: bool = False
+    serverless: bool = False
+    gpu: bool = False
+    existing_cluster: bool = False
+    #: how Pipes context and messages travel, e.g. "temp files", "s3", "dbfs"
+    pipes_transport: str = "temp files"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: the script the platform runs, and the name shown in Spark."""
+
+    script: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    job: JobSpec
+    params: JobParams
+    #: Spark settings after profile, asset and run overrides were applied
+    spark_conf: Mapping[str, str]
+
+
+@dataclass
+class RunFacts:
+    """What the platform reports about a finished run (ids, timings, billed usage)."""
+
+    platform: str
+    profile: str
+    run_ids: dict[str, str] = field(default_factory=dict)
+    console_url: str | None = None
+    queue_s: float | None = None
+    startup_s: float | None = None
+    run_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"platform": self.platform, "profile": self.profile}
+        for key, value in self.run_ids.items():
+            meta[f"platform_{key}"] = value
+        if self.console_url:
+            meta["platform_console_url"] = self.console_url
+        for key in ("queue_s", "startup_s", "run_s"):
+            value = getattr(self, key)
+            if value is not None:
+                meta[f"platform_{key}"] = round(float(value), 3)
+        if self.extra:
+            meta["platform_facts"] = self.extra
+        return meta
+
+
+@dataclass
+class LaunchOutcome:
+    """The Pipes results of a finished launch plus the platform's run facts."""
+
+    results: list[Any]
+    facts: RunFacts
+
+
+class Platform(abc.ABC):
+    """One Spark platform. Subclasses set the class attributes and implement `launch`."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    profile_model: ClassVar[type[ProfileBase]]
+
+    def __init__(self, profile: ProfileBase, profile_name: str) -> None:
+        self.profile = profile
+        self.profile_name = profile_name
+
+    @abc.abstractmethod
+    def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
+        """Run the job for `context` (a Dagster asset execution context) and wait for it."""
