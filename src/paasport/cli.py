@@ -105,16 +105,19 @@ def demo(
 ) -> None:
     """Generate sample data if absent, materialize every partition of the webgraph assets, and
     print a summary."""
+    from webgraph.sample import generate_sample
+
     from webgraph.assets import WebgraphPaths
     from webgraph.definitions import paths_from_config
     from webgraph.layout import LayoutError, check_mode
     from webgraph.run import compare_with_expected
-    from webgraph.sample import generate_sample
 
     config = _config()
     configured = paths_from_config()
     try:
-        paths = WebgraphPaths(configured.input, configured.seeds, configured.output, check_mode(mode))
+        paths = WebgraphPaths(
+            configured.input, configured.seeds, configured.output, check_mode(mode)
+        )
     except LayoutError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -182,7 +185,9 @@ def sample_webgraph(
     firms: int = 40,
     pages_per_crawl: int = 600,
     seed: int = 7,
-    corrupt: Annotated[bool, typer.Option(help="inject a corrupt gzip member and a truncated record")] = True,
+    corrupt: Annotated[
+        bool, typer.Option(help="inject a corrupt gzip member and a truncated record")
+    ] = True,
 ) -> None:
     """Write a synthetic web of firms as WARC + WAT files, seed lists and the expected output."""
     from webgraph.sample import generate_sample
@@ -196,7 +201,9 @@ def sample_webgraph(
         seed=seed,
         corrupt=corrupt,
     )
-    console.print(f"input: {info.input_dir}\nseeds: {info.seeds_dir}\nexpected: {info.expected_dir}")
+    console.print(
+        f"input: {info.input_dir}\nseeds: {info.seeds_dir}\nexpected: {info.expected_dir}"
+    )
 
 
 @app.command("config")

@@ -54,18 +54,16 @@ class ProjectConfig:
     params: Mapping[str, str]
     profiles: Mapping[str, ProfileBase]
     assets: Mapping[str, AssetSettings]
+    #: how errors name this config: the file, or where an in-memory config came from
+    source: str = "built-in defaults"
 
     @property
     def root(self) -> Path:
         """Directory the config file lives in; relative paths in params are relative to it."""
         return self.path.parent if self.path else Path.cwd()
 
-    @property
-    def source(self) -> str:
-        return str(self.path) if self.path else "built-in defaults"
-
     def asset(self, name: str) -> AssetSettings:
-        return self.assets.get(name) or AssetSettings()
+        return self.assets.get(name) or AssetSettings(platform=None)
 
     def resolve(self, name: str, where: str) -> ResolvedProfile:
         """A platform or profile name -> its validated profile; `where` names the field."""
@@ -117,7 +115,7 @@ def find_config_file(start: Path | None = None) -> Path | None:
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
-    source = str(path) if path else "config"
+    source = str(path) if path else ("inline config" if data else "built-in defaults")
     try:
         raw = _RawConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -134,6 +132,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
         params=raw.params,
         profiles=profiles,
         assets=raw.assets,
+        source=source,
     )
     # every platform reference must resolve now, not at launch time
     config.resolve(raw.platform, "platform")

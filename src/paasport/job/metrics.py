@@ -77,9 +77,7 @@ class SparkRunMetrics:
     def as_metadata(self) -> dict[str, Any]:
         """Flat numbers for charts plus the per-stage table for diagnostics."""
         totals = self.totals()
-        skew = [
-            q[-1] / q[2] for s in self.stages if (q := s.task_time_quantiles_ms) and q[2] > 0
-        ]
+        skew = [q[-1] / q[2] for s in self.stages if (q := s.task_time_quantiles_ms) and q[2] > 0]
         meta: dict[str, Any] = {
             "spark_app_id": self.app_id,
             "spark_time_s": round(self.spark_time_s, 3),

@@ -17,10 +17,16 @@ class OutputError(RuntimeError):
     pass
 
 
+def _jvm(spark: SparkSession) -> Any:
+    jvm = spark.sparkContext._jvm
+    if jvm is None:
+        raise OutputError("no JVM gateway: atomic output needs a classic (non-Connect) session")
+    return jvm
+
+
 def _fs_and_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
+    path = _jvm(spark).org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     return fs, path
 
 
@@ -30,13 +36,12 @@ def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) ->
     fs, target = _fs_and_path(spark, uri)
     parent, leaf = target.getParent(), target.getName()
     token = run_token or uuid.uuid4().hex[:12]
-    jpath = spark.sparkContext._jvm.org.apache.hadoop.fs.Path  # type: ignore[attr-defined]
+    jpath = _jvm(spark).org.apache.hadoop.fs.Path
     staging = jpath(parent, f"_staging-{leaf}-{token}-{uuid.uuid4().hex[:6]}")
     trash = jpath(parent, f"_trash-{leaf}-{token}-{uuid.uuid4().hex[:6]}")
     fs.mkdirs(parent)
     try:
         df.write.mode("errorifexists").parquet(staging.toString())
-        rows = spark.read.parquet(staging.toString()).count()
         had_old = fs.exists(target)
         if had_old and not fs.rename(target, trash):
             raise OutputError(f"could not move the previous output {uri} aside")
@@ -46,7 +51,8 @@ def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) ->
             raise OutputError(f"could not move the new output into {uri}")
         if had_old:
             fs.delete(trash, True)
-        return int(rows)
+        # counted after the swap: Spark skips reading directories whose names start with `_`
+        return int(spark.read.parquet(uri).count())
     finally:
         if fs.exists(staging):
             fs.delete(staging, True)

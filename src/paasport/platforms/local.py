@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -73,7 +74,7 @@ class LocalPlatform(Platform):
     profile_model: ClassVar[type[ProfileBase]] = LocalProfile
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
-        from dagster import PipesSubprocessClient
+        import dagster as dg
 
         from paasport.java import java_env
 
@@ -81,9 +82,12 @@ class LocalPlatform(Platform):
         command = build_command(self.profile, request)
         extras = {"paasport": request.params.to_extras()}
         started = time.monotonic()
-        invocation = PipesSubprocessClient().run(
-            context=context, command=command, extras=extras, env=build_env(java_env())
-        )
+        with warnings.catch_warnings():
+            # Dagster flags its own message reader internals as preview on every launch
+            warnings.simplefilter("ignore", category=dg.PreviewWarning)
+            invocation = dg.PipesSubprocessClient().run(
+                context=context, command=command, extras=extras, env=build_env(java_env())
+            )
         wall = time.monotonic() - started
         results = list(invocation.get_results())
         job_meta = _reported_metadata(results)
