@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,17 @@ def run_pipeline(
     platform: str | None = None,
     config_path: str | None = None,
     on_step: Callable[[str, str, int, int], None] | None = None,
+    only: Sequence[str] | None = None,
 ) -> list[StepSummary]:
-    """Materialize every partition of the four assets; one Dagster run per asset and partition."""
+    """Materialize every partition (or those in `only`) of the four assets, one Dagster run per
+    asset and partition, in dependency order."""
     assets = webgraph_assets(paths)
     keys = assets[0].partitions_def.get_partition_keys() if assets[0].partitions_def else []
+    if only is not None:
+        unknown = sorted(set(only) - set(keys))
+        if unknown:
+            raise layout.LayoutError(f"unknown partitions {unknown}; known: {keys}")
+        keys = [k for k in keys if k in only]
     if not keys:
         raise layout.LayoutError(
             f"no partitions: need crawl folders in {paths.input} and seed CSVs in {paths.seeds}"

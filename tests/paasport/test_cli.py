@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paasport.cli import app
+
+runner = CliRunner()
+
+
+def test_config_command_reports_field_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "paasport.toml").write_text('[assets.edges]\nplatform = "emr-prod"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PAASPORT_CONFIG", raising=False)
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())  # rich wraps long lines
+    assert "assets.edges.platform" in out
+    assert "unknown platform or profile 'emr-prod'" in out
+
+
+def test_config_command_shows_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "paasport.toml").write_text(
+        'platform = "small"\n[profiles.small]\nplatform = "local"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PAASPORT_CONFIG", raising=False)
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    assert "default platform: small" in result.output
+    assert "profile small" in result.output
+
+
+def test_example_rejects_missing_seeds(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "example",
+            "webgraph",
+            "--input",
+            str(tmp_path),
+            "--seeds",
+            str(tmp_path / "x.csv"),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())  # rich wraps long lines
+    assert "--seeds" in out and "x.csv: no such file" in out
