@@ -43,7 +43,9 @@ def webgraph_assets(paths: WebgraphPaths) -> list[dg.AssetsDefinition]:
     part = partitions(paths)
     params = paths.params()
 
-    def job(name: str, deps: list[dg.AssetsDefinition], checks: tuple[str, ...] = ()) -> dg.AssetsDefinition:
+    def job(
+        name: str, deps: list[dg.AssetsDefinition], checks: tuple[str, ...] = ()
+    ) -> dg.AssetsDefinition:
         return spark_asset(
             name=name,
             job=JOBS / f"{name}.py",

@@ -39,7 +39,9 @@ def crawl_ids(input_dir: str | Path) -> list[str]:
     root = local_path(str(input_dir))
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+    )
 
 
 def seed_stems(seeds: str | Path) -> list[str]:
@@ -64,7 +66,9 @@ def input_files(input_dir: str | Path, crawl: str, mode: Mode, sample: bool = Fa
     folder = local_path(str(input_dir)) / crawl
     files = sorted(folder.glob(PATTERNS[mode]))
     if not files:
-        raise LayoutError(f"no {mode.upper()} files for crawl '{crawl}' in {folder}/{PATTERNS[mode]}")
+        raise LayoutError(
+            f"no {mode.upper()} files for crawl '{crawl}' in {folder}/{PATTERNS[mode]}"
+        )
     return files[:1] if sample else files
 
 

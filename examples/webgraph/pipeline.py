@@ -89,36 +89,42 @@ def _extract_files(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from webgraph.extract import ExtractStats, extract
 
+        no_stats = (None,) * (len(STAT_COLUMNS) + 1)
         for batch in batches:
             for uri in batch.column("path").to_pylist():
                 path = local_path(uri)
                 stats = ExtractStats()
-                cols: dict[str, list[object]] = {c: [] for c in EXTRACT_SCHEMA.names}
+                rows: list[tuple[object, ...]] = []
                 for page in extract(str(path), mode, stats, seed_domains):
                     for link in page.links:
-                        cols["row_type"].append("link")
-                        cols["source_url"].append(page.url)
-                        cols["source_domain"].append(page.domain)
-                        cols["target_url"].append(link.target_url)
-                        cols["target_domain"].append(link.target_domain)
-                        cols["anchor_text"].append(link.anchor_text)
-                        cols["kind"].append(link.kind)
-                        cols["page_title"].append(page.title)
-                        cols["page_snippet"].append(page.snippet)
-                    if len(cols["row_type"]) >= 8192:
-                        yield _batch(cols)
-                        cols = {c: [] for c in EXTRACT_SCHEMA.names}
-                stats_row = {**stats.as_dict(), "input_bytes": os.path.getsize(path)}
-                cols["row_type"].append("stats")
-                for name in EXTRACT_SCHEMA.names[1:]:
-                    cols[name].append(stats_row.get(name))
-                yield _batch(cols)
+                        rows.append(
+                            (
+                                "link",
+                                page.url,
+                                page.domain,
+                                link.target_url,
+                                link.target_domain,
+                                link.anchor_text,
+                                link.kind,
+                                page.title,
+                                page.snippet,
+                                *no_stats,
+                            )
+                        )
+                    if len(rows) >= 8192:
+                        yield _batch(rows)
+                        rows = []
+                counts = stats.as_dict()
+                stat_values = (*(counts[c] for c in STAT_COLUMNS), os.path.getsize(path))
+                rows.append(("stats", *(None,) * len(EDGE_COLUMNS), *stat_values))
+                yield _batch(rows)
 
     return run
 
 
-def _batch(cols: dict[str, list[object]]) -> pa.RecordBatch:
-    arrays = [pa.array(cols[field.name], type=field.type) for field in EXTRACT_SCHEMA]
+def _batch(rows: list[tuple[object, ...]]) -> pa.RecordBatch:
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, EXTRACT_SCHEMA, strict=True)]
     return pa.RecordBatch.from_arrays(arrays, schema=EXTRACT_SCHEMA)
 
 

@@ -12,7 +12,9 @@ def main(ctx: JobContext) -> None:
     read = ctx.spark.read.parquet
     edges = read(layout.output_uri(out, "edges", crawl, stem))
     nodes = read(layout.output_uri(out, "nodes", crawl, stem))
-    ctx.write_parquet(pipeline.build_graph(edges, nodes), layout.output_uri(out, "graph", crawl, stem))
+    ctx.write_parquet(
+        pipeline.build_graph(edges, nodes), layout.output_uri(out, "graph", crawl, stem)
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
@@ -37,6 +38,10 @@ def session_conf(platform: str, overrides: Mapping[str, str]) -> dict[str, str]:
 
 def build_session(platform: str, app_name: str, overrides: Mapping[str, str]) -> SparkSession:
     """Get (or create) the SparkSession; on `local` without spark-submit, start `local[*]`."""
+    if platform == "local":
+        # Python workers must import what the driver imports, not whatever python3 is on PATH;
+        # PySpark reads only the environment variable for this
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     # spark-submit passes the master in spark.master; a plain `python job.py` has none.
     if platform == "local" and "spark.master" not in overrides and not _submitted():
