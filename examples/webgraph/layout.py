@@ -72,6 +72,12 @@ def input_files(input_dir: str | Path, crawl: str, mode: Mode, sample: bool = Fa
     return files[:1] if sample else files
 
 
+def file_uri(path: Path) -> str:
+    """`file://` + absolute path, unquoted: Hadoop's Path quotes it itself, and `=` in
+    partition folder names must stay `=` (Path.as_uri would write `%3D`)."""
+    return f"file://{path.resolve()}"
+
+
 def output_uri(output_dir: str | Path, asset: str, crawl: str, stem: str) -> str:
-    root = local_path(str(output_dir)).resolve()
-    return (root / asset / f"crawl={crawl}" / f"seeds={stem}").as_uri()
+    root = local_path(str(output_dir))
+    return file_uri(root / asset / f"crawl={crawl}" / f"seeds={stem}")

@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from webgraph.layout import Mode, local_path
+from webgraph.layout import Mode, file_uri, local_path
 
 NODE_COLUMNS = ("firm_id", "name", "domain")
 EDGE_COLUMNS = (
@@ -147,7 +147,7 @@ def extract_edges(
     spark_schema = ", ".join(
         f"{f.name} {'string' if f.type == pa.string() else 'bigint'}" for f in EXTRACT_SCHEMA
     )
-    paths = spark.createDataFrame([(p.resolve().as_uri(),) for p in files], "path string")
+    paths = spark.createDataFrame([(file_uri(p),) for p in files], "path string")
     extracted = (
         paths.repartition(max(1, len(files)))
         .mapInArrow(_extract_files(mode, seeds), spark_schema)

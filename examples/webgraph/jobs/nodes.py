@@ -10,7 +10,7 @@ def main(ctx: JobContext) -> None:
     p = ctx.params
     stem = p.partition("seeds")
     seeds = layout.seeds_csv(p.require("seeds"), stem)
-    result = pipeline.build_nodes(ctx.spark, seeds.resolve().as_uri())
+    result = pipeline.build_nodes(ctx.spark, layout.file_uri(seeds))
     uri = layout.output_uri(p.require("output"), "nodes", p.partition("crawl"), stem)
     ctx.write_parquet(result.nodes, uri)
     ctx.add_metadata(

@@ -90,6 +90,9 @@ def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
         layout.check_mode("html")
     with pytest.raises(layout.LayoutError, match="seed list 'top'"):
         layout.seeds_csv(tmp_path, "top")
+    # partition folders keep a literal `=` (no percent-encoding) so Spark and Hive read them
+    uri = layout.output_uri(tmp_path, "edges", "CC-1", "top")
+    assert uri == f"file://{tmp_path.resolve()}/edges/crawl=CC-1/seeds=top"
 
 
 def test_bad_seeds_header_names_the_file(spark: Any, tmp_path: Path) -> None:
