@@ -193,6 +193,58 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]])
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def _top_firms(rng: random.Random, firms: list[Firm]) -> list[Firm]:
+    """About 40% of the firms: every whale, at least one IDN firm, the rest at random."""
+    whales = [f for f in firms if f.whale]
+    others = [f for f in firms if not f.whale]
+    top = whales + rng.sample(others, max(1, round(0.4 * len(firms)) - len(whales)))
+    if not any(f.idn for f in top):
+        top.append(next(f for f in firms if f.idn))
+    return sorted(top, key=lambda f: f.firm_id)
+
+
+def _write_seeds(
+    rng: random.Random, members: dict[str, list[Firm]], seeds_dir: Path, expected_dir: Path
+) -> dict[str, int]:
+    """Seed CSVs and their expected nodes; returns the invalid rows per list."""
+    invalid = {}
+    for i, stem in enumerate(SEED_STEMS):
+        seeds, invalid[stem] = seed_rows(rng, members[stem], offset=3 * i)
+        _write_csv(seeds_dir / f"{stem}.csv", ("firm_id", "name", "url"), list(seeds))
+        nodes = [(f.firm_id, f.name, f.domain) for f in members[stem]]
+        path = expected_dir / "nodes" / f"seeds={stem}.csv"
+        _write_csv(path, ("firm_id", "name", "domain"), nodes)
+    (expected_dir / "invalid_seed_rows.json").write_text(json.dumps(invalid, indent=2) + "\n")
+    return invalid
+
+
+def _write_expected(
+    crawl: str, captures: list[Capture], members: dict[str, list[Firm]], expected_dir: Path
+) -> dict[str, Any]:
+    """graph_aggr CSVs of one crawl; returns the crawl's manifest entry."""
+    counts = _count_links(captures, {f.domain for f in members["all_firms"]})
+    pages = [c.page for c in captures if c.page is not None]
+    rows_per_stem = {}
+    for stem in SEED_STEMS:
+        domains = {f.domain for f in members[stem]}
+        rows = sorted(
+            (src, dst, n, len(urls))
+            for (src, dst), (n, urls) in counts.items()
+            if src in domains and dst in domains
+        )
+        _write_csv(
+            expected_dir / "graph_aggr" / f"crawl={crawl}" / f"seeds={stem}.csv", AGGR_HEADER, rows
+        )
+        rows_per_stem[stem] = len(rows)
+    return {
+        "captures": len(captures),
+        "html_pages": len(pages),
+        "links": sum(len(p.head) + sum(1 for _ in p.body_links()) for p in pages),
+        "a_links": sum(sum(1 for _ in p.a_links()) for p in pages),
+        "graph_aggr_rows": rows_per_stem,
+    }
+
+
 def generate_sample(
     out: Path,
     *,
@@ -205,7 +257,8 @@ def generate_sample(
 ) -> SampleInfo:
     """Write the sample under ``out`` (see the module docstring); deterministic per ``seed``.
 
-    Files are overwritten, others under ``out`` left alone: use an empty directory.
+    ``pages_per_crawl`` counts captured URLs (HTML pages of firms and third parties, images,
+    redirects). Files are overwritten, others under ``out`` left alone: use an empty directory.
     """
     if crawls < 1 or files_per_crawl < 1:
         raise ValueError("crawls and files_per_crawl must be at least 1")
@@ -217,45 +270,30 @@ def generate_sample(
     input_dir, seeds_dir, expected_dir = out / "input", out / "seeds", out / "expected"
     rng = random.Random(seed)
     firm_list = make_firms(rng, firms)
-    web = Web(rng, firm_list)
-
-    whales = [f for f in firm_list if f.whale]
-    others = [f for f in firm_list if not f.whale]
-    top = whales + rng.sample(others, max(1, round(0.4 * firms) - len(whales)))
-    if not any(f.idn for f in top):
-        top.append(next(f for f in firm_list if f.idn))
-    top.sort(key=lambda f: f.firm_id)
+    top = _top_firms(rng, firm_list)
     members = {"all_firms": firm_list, "top_firms": top}
-    invalid = {}
-    for i, stem in enumerate(SEED_STEMS):
-        seeds, invalid[stem] = seed_rows(rng, members[stem], offset=3 * i)
-        _write_csv(seeds_dir / f"{stem}.csv", ("firm_id", "name", "url"), list(seeds))
-        nodes = [(f.firm_id, f.name, f.domain) for f in members[stem]]
-        _write_csv(
-            expected_dir / "nodes" / f"seeds={stem}.csv", ("firm_id", "name", "domain"), nodes
-        )
-    (expected_dir / "invalid_seed_rows.json").write_text(json.dumps(invalid, indent=2) + "\n")
+    invalid = _write_seeds(rng, members, seeds_dir, expected_dir)
 
-    planner = _Planner(web)
+    planner = _Planner(Web(rng, firm_list))
     ids = crawl_ids(crawls)
     warc_files: list[Path] = []
     wat_files: list[Path] = []
     files_manifest: list[dict[str, Any]] = []
     crawl_manifest: dict[str, Any] = {}
     injected = {"corrupt_gzip_members": 0, "truncated_records": 0}
-    top_targets = [f for f in top if not f.whale]
+    whales = [f for f in firm_list if f.whale]
     for crawl in ids:
         captures = planner.crawl(pages_per_crawl)
         start = _crawl_start(crawl)
         per_file = -(-len(captures) // files_per_crawl)
         for index in range(files_per_crawl):
-            chunk = captures[index * per_file : (index + 1) * per_file]
             t0 = start + timedelta(hours=index)
-            name = f"CC-MAIN-{t0:%Y%m%d%H%M%S}-{t0 + timedelta(hours=1):%Y%m%d%H%M%S}-{index:05d}"
+            t1 = t0 + timedelta(hours=1)
+            name = f"CC-MAIN-{t0:%Y%m%d%H%M%S}-{t1:%Y%m%d%H%M%S}-{index:05d}"
             injections = None
-            if corrupt and index == 0:
+            if corrupt and index == 0:  # seed firm pages linking to other seed firms
                 owners = rng.sample(whales, 2)
-                targets = [w for w in whales if w not in owners] + top_targets
+                targets = [f for f in top if f not in owners]
                 injections = (
                     planner.extra(owners[0], targets, tail=False),
                     planner.extra(owners[1], targets, tail=True),
@@ -265,6 +303,7 @@ def generate_sample(
             wat_path = input_dir / crawl / "wat" / writer.wat_name
             warc_path.parent.mkdir(parents=True, exist_ok=True)
             wat_path.parent.mkdir(parents=True, exist_ok=True)
+            chunk = captures[index * per_file : (index + 1) * per_file]
             with warc_path.open("wb") as warc_fh, wat_path.open("wb") as wat_fh:
                 writer.write(WarcWriter(warc_fh), WarcWriter(wat_fh), chunk, injections)
             warc_files.append(warc_path)
@@ -273,40 +312,27 @@ def generate_sample(
                 files_manifest.append(stats.as_dict(crawl, fmt))
                 for key, n in stats.injected.items():
                     injected[key] += n
+        crawl_manifest[crawl] = _write_expected(crawl, captures, members, expected_dir)
 
-        firm_domains = {f.domain for f in firm_list}
-        counts = _count_links(captures, firm_domains)
-        pages = [c.page for c in captures if c.page is not None]
-        crawl_manifest[crawl] = {
-            "captures": len(captures),
-            "html_pages": len(pages),
-            "links": sum(len(p.head) + sum(1 for _ in p.body_links()) for p in pages),
-            "a_links": sum(sum(1 for _ in p.a_links()) for p in pages),
-            "graph_aggr_rows": {},
-        }
-        for stem in SEED_STEMS:
-            domains = {f.domain for f in members[stem]}
-            rows = sorted(
-                (src, dst, n, len(urls))
-                for (src, dst), (n, urls) in counts.items()
-                if src in domains and dst in domains
-            )
-            path = expected_dir / "graph_aggr" / f"crawl={crawl}" / f"seeds={stem}.csv"
-            _write_csv(path, AGGR_HEADER, rows)
-            crawl_manifest[crawl]["graph_aggr_rows"][stem] = len(rows)
-
+    params = {
+        "crawls": crawls,
+        "files_per_crawl": files_per_crawl,
+        "firms": firms,
+        "pages_per_crawl": pages_per_crawl,
+        "seed": seed,
+        "corrupt": corrupt,
+    }
+    seed_lists = {s: {"firms": len(members[s]), "invalid_rows": invalid[s]} for s in SEED_STEMS}
     manifest = {
         "generator": "webgraph.sample",
-        "params": {"crawls": crawls, "files_per_crawl": files_per_crawl, "firms": firms,
-                   "pages_per_crawl": pages_per_crawl, "seed": seed, "corrupt": corrupt},
+        "params": params,
         "crawl_ids": ids,
         "seed_stems": list(SEED_STEMS),
-        "seed_lists": {stem: {"firms": len(members[stem]), "invalid_rows": invalid[stem]}
-                       for stem in SEED_STEMS},
+        "seed_lists": seed_lists,
         "crawls": crawl_manifest,
         "files": files_manifest,
         "injected": injected,
-    }  # fmt: skip
+    }
     (expected_dir / "manifest.json").write_bytes(
         orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n"
     )

@@ -148,7 +148,9 @@ class PairWriter:
         target = dict(rec.headers).get("WARC-Target-URI", self.warc_name)
         extra = [("WARC-Target-URI", target), ("WARC-Refers-To", rec.record_id)]
         rid = new_record_id(self.rng)
-        return make_record("metadata", rec.header("WARC-Date"), rid, body, "application/json", extra)
+        return make_record(
+            "metadata", rec.header("WARC-Date"), rid, body, "application/json", extra
+        )
 
     def capture_records(self, cap: Capture) -> Iterator[tuple[Record, HttpMessage | None]]:
         """request, response and metadata records of one capture (with their HTTP message)."""

@@ -50,10 +50,11 @@ _FILLER_WORDS = (
     "metro", "daily", "market", "trade", "global", "local", "smart", "green", "open", "prime",
 )  # fmt: skip
 _WORDS = (
-    "quality solutions customers partners innovation service delivery experience project team "
-    "sustainable regional growth products industry reliable engineering support contact "
-    "history values future production network quarterly report award certified local"
-).split()
+    "quality", "solutions", "customers", "partners", "innovation", "service", "delivery",
+    "experience", "project", "team", "sustainable", "regional", "growth", "products", "industry",
+    "reliable", "engineering", "support", "contact", "history", "values", "future", "production",
+    "network", "quarterly", "report", "award", "certified", "local",
+)  # fmt: skip
 _INTERNAL = (
     ("/", "Home"), ("/about", "About us"), ("/products", "Products"), ("/contact", "Contact"),
     ("page2.html", "Next page"), ("../x", "Up"), ("?q=1", "Filter"), ("#top", "Back to top"),

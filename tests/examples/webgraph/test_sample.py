@@ -516,7 +516,8 @@ def test_expected_equals_an_independent_recount_of_wat_and_warc(clean: SampleInf
                 hrefs = [e["url"] for e in html["Links"] if e["path"] == "A@/href"]
                 wat_pages.append((url, [urljoin(base, h.strip()) for h in hrefs]))
             for headers, block in records(warc):
-                http, body = ({}, "")
+                http: dict[str, str] = {}
+                body = ""
                 if headers["WARC-Type"] == "response":
                     http, body = html_of(block)
                 if not http.get("Content-Type", "").startswith("text/html"):
@@ -586,7 +587,7 @@ def test_corruption_is_injected_where_documented(dirty: SampleInfo) -> None:
             assert entry["truncated_record"]["content_length"] == int(headers["Content-Length"])
             assert domain_of(headers["WARC-Target-URI"]) in top
             # FastWARC stops at the corrupt member with an OSError
-            with pytest.raises(OSError):  # noqa: PT012
+            with pytest.raises(OSError):
                 for record in ArchiveIterator(str(path), parse_http=False, fsspec_args=False):
                     assert record.stream_pos < offset
                     record.reader.read()

@@ -308,7 +308,7 @@ def test_resolve_link_keeps_empty_components_per_rfc3986() -> None:
 segments = st.lists(
     st.one_of(
         st.text(alphabet="abcxyz019-_~%", min_size=1, max_size=5),
-        st.sampled_from([".", "..", "a.b", ".x", "x."]),
+        st.sampled_from([".", "..", "a.b", ".x", "x.", "p;x", "..;y"]),
     ),
     min_size=1,
     max_size=5,
