@@ -52,12 +52,14 @@ def run(files: list[str], mode: str) -> dict[str, Any]:
     input_bytes = sum(os.path.getsize(f) for f in files)
     link_chars = 0
     setup = warm_up()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for path in files:
         for page in extract(path, "wat" if mode == "wat" else "warc", stats):
             for link in page.links:
                 link_chars += len(link.target_url)
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     return {
         "mode": mode,
         "files": len(files),
@@ -66,6 +68,9 @@ def run(files: list[str], mode: str) -> dict[str, Any]:
         "pages_per_s": round(stats.pages / wall, 1) if wall > 0 else 0.0,
         "mb_per_s": round(input_bytes / 1e6 / wall, 2) if wall > 0 else 0.0,
         "links_per_s": round(stats.links / wall, 1) if wall > 0 else 0.0,
+        # CPU time of this process: less sensitive to other load on the machine than wall time
+        "cpu_s": round(cpu, 4),
+        "mb_per_cpu_s": round(input_bytes / 1e6 / cpu, 2) if cpu > 0 else 0.0,
         "processes": 1,
         "setup_s": round(setup, 4),
         "link_chars": link_chars,
@@ -76,7 +81,9 @@ def run(files: list[str], mode: str) -> dict[str, Any]:
 def sample_files(folder: Path, pages: int, mode: str) -> list[str]:
     from webgraph.sample import generate_sample
 
-    info = generate_sample(folder, crawls=1, files_per_crawl=1, pages_per_crawl=pages)
+    info = generate_sample(
+        folder, crawls=1, files_per_crawl=1, pages_per_crawl=pages, corrupt=False
+    )
     return [str(f) for f in getattr(info, f"{mode}_files")]
 
 
@@ -135,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corrupt members  {result['corrupt_members']:,}")
     print(f"wall             {result['wall_s']:.2f} s  (+ {result['setup_s']:.2f} s setup)")
     print(f"throughput       {result['mb_per_s']:.1f} MB/s compressed input per core")
+    cpu = f"{result['cpu_s']:.2f} s  ({result['mb_per_cpu_s']:.1f} MB per CPU second)"
+    print(f"cpu              {cpu}")
     return 0
 
 

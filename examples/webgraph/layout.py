@@ -32,7 +32,7 @@ def local_path(uri: str) -> Path:
 def check_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise LayoutError(f"mode must be one of {', '.join(MODES)}, got '{mode}'")
-    return mode  # type: ignore[return-value]
+    return mode  # narrowed by the membership test above
 
 
 def crawl_ids(input_dir: str | Path) -> list[str]:

@@ -133,7 +133,7 @@ class EdgesResult:
     edges: DataFrame
     stats: dict[str, int]
     #: call when the edges have been written, to free the cached extraction
-    release: Callable[[], None]
+    release: Callable[[], object]
 
 
 def extract_edges(

@@ -49,7 +49,10 @@ def _instance(config: ProjectConfig) -> dg.DagsterInstance:
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(config.root / ".dagster")))
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        # offline by design: no usage statistics, and no telemetry banner on every command
+        settings.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 
@@ -85,11 +88,18 @@ def _run_with_progress(
 
 def _print_summary(summary: list[StepSummary]) -> None:
     table = Table(title="webgraph: one Dagster materialization per asset and partition")
-    for col in ("asset", "partition", "platform", "rows", "wall s", "Spark s"):
+    for col in ("asset", "crawl", "seeds", "platform", "rows", "wall s", "Spark s"):
         table.add_column(col, justify="right" if col in ("rows", "wall s", "Spark s") else "left")
     for s in summary:
+        crawl, _, seeds = s.partition.partition("|")
         table.add_row(
-            s.asset, s.partition, s.platform, f"{s.rows:,}", f"{s.wall_s:.1f}", f"{s.spark_s:.1f}"
+            s.asset,
+            crawl,
+            seeds,
+            s.platform,
+            f"{s.rows:,}",
+            f"{s.wall_s:.1f}",
+            f"{s.spark_s:.1f}",
         )
     console.print(table)
     wall = sum(s.wall_s for s in summary)
@@ -105,12 +115,11 @@ def demo(
 ) -> None:
     """Generate sample data if absent, materialize every partition of the webgraph assets, and
     print a summary."""
-    from webgraph.sample import generate_sample
-
     from webgraph.assets import WebgraphPaths
     from webgraph.definitions import paths_from_config
     from webgraph.layout import LayoutError, check_mode
     from webgraph.run import compare_with_expected
+    from webgraph.sample import generate_sample
 
     config = _config()
     configured = paths_from_config()
@@ -134,7 +143,8 @@ def demo(
             f"{len(info.warc_files)} WARC + {len(info.wat_files)} WAT files "
             f"({time.monotonic() - started:.1f} s)"
         )
-    console.print(f"config: {config.source}; Dagster instance: {os.environ.get('DAGSTER_HOME')}")
+    _instance(config)
+    console.print(f"config: {config.source}; Dagster instance: {os.environ['DAGSTER_HOME']}")
     summary = _run_with_progress(paths, platform, config)
     _print_summary(summary)
     checks = compare_with_expected(paths, expected)

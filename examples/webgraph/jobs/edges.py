@@ -23,7 +23,7 @@ def main(ctx: JobContext) -> None:
     result.release()
     stats = result.stats
     bad = stats["skipped_records"] + stats["corrupt_members"]
-    ctx.add_metadata(mode=mode, input_files=len(files), seed_domains=len(domains), **stats)
+    ctx.add_metadata(stats, mode=mode, input_files=len(files), seed_domains=len(domains))
     ctx.report_check(
         "input_integrity",
         passed=bad <= MAX_CORRUPT_SHARE * max(1, stats["records"]),
