@@ -28,7 +28,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy src examples bench
+	$(BIN)/mypy src examples bench tests
 
 unit: setup
 	$(BIN)/pytest

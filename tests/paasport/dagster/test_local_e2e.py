@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -54,7 +55,7 @@ def test_materialization_records_platform_timings_and_metrics(
     out = tmp_path / "counts"
     result = run(counts_asset(out, n="700"), instance)
     assert result.success
-    meta = {
+    meta: dict[str, Any] = {
         k: getattr(v, "value", v)
         for k, v in result.asset_materializations_for_node("counts")[0].metadata.items()
     }
@@ -104,7 +105,7 @@ def test_invalid_platform_fails_before_launch(tmp_path: Path, instance: dg.Dagst
         ),
         ({"tags": {PLATFORM_TAG: "nope"}}, "run tag paasport/platform"),
     ):
-        result = run(asset, instance, **kwargs)  # type: ignore[arg-type]
+        result = run(asset, instance, **kwargs)
         assert not result.success
         failure = result.failure_data_for_node("counts")
         assert failure is not None
