@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"paasport needs Python 3.11, found {sys.version.split()[0]} at {sys.executable}; set PYTHON=/path/to/python3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing paasport and its pinned dependencies into $(VENV) (pyspark is ~450 MB on first install)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# (sed drops pip's notes about package index folders this machine's pip config names but lacks)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	$(BIN)/python -m paasport.java --ensure
 	touch $(STAMP)
 

@@ -87,16 +87,21 @@ def _run_with_progress(
 
 
 def _print_summary(summary: list[StepSummary]) -> None:
-    table = Table(title="webgraph: one Dagster materialization per asset and partition")
-    for col in ("asset", "crawl", "seeds", "platform", "rows", "wall s", "Spark s"):
-        table.add_column(col, justify="right" if col in ("rows", "wall s", "Spark s") else "left")
+    platforms = sorted({s.platform for s in summary})
+    # one platform for all: say it once in the title and keep the table narrow
+    per_row = len(platforms) > 1
+    title = "webgraph: one Dagster materialization per asset and partition"
+    table = Table(title=title if per_row else f"{title}, on {platforms[0] if platforms else '?'}")
+    numeric = ("rows", "wall s", "Spark s")
+    for col in ("asset", "crawl", "seeds", *(("platform",) if per_row else ()), *numeric):
+        table.add_column(col, justify="right" if col in numeric else "left", no_wrap=True)
     for s in summary:
         crawl, _, seeds = s.partition.partition("|")
         table.add_row(
             s.asset,
             crawl,
             seeds,
-            s.platform,
+            *((s.platform,) if per_row else ()),
             f"{s.rows:,}",
             f"{s.wall_s:.1f}",
             f"{s.spark_s:.1f}",
