@@ -70,7 +70,13 @@ class ProjectConfig:
         if name in self.profiles:
             return ResolvedProfile(name, self.profiles[name])
         if name in platform_names():
-            return ResolvedProfile(name, _validate_profile({"platform": name}, f"{where}"))
+            try:
+                return ResolvedProfile(name, _validate_profile({"platform": name}, "profile"))
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"{self.source}: {where}: platform '{name}' has required settings, so it "
+                    f'needs a profile: add [profiles.<name>] with platform = "{name}" ({exc})'
+                ) from None
         raise ConfigError(
             f"{self.source}: {where}: unknown platform or profile '{name}' "
             f"(profiles: {', '.join(sorted(self.profiles)) or 'none'}; "

@@ -23,6 +23,8 @@ LOCAL_DEFAULTS: dict[str, str] = {
 #: Settings every platform gets unless the user overrides them.
 COMMON_DEFAULTS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
+    # progress bars are noise in logs that Dagster captures
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
 }
 

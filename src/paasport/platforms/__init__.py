@@ -25,6 +25,7 @@ class PlatformEntry:
 #: Every platform paasport knows. Later platforms add one line here and one module.
 REGISTRY: dict[str, PlatformEntry] = {
     "local": PlatformEntry("paasport.platforms.local:LocalPlatform"),
+    "standalone": PlatformEntry("paasport.platforms.standalone:StandalonePlatform"),
 }
 
 

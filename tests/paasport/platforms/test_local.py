@@ -7,23 +7,26 @@ from pydantic import ValidationError
 
 from paasport.job.params import JobParams
 from paasport.platforms import JobSpec, LaunchRequest, UnknownPlatformError, get_platform_class
-from paasport.platforms.local import LocalPlatform, LocalProfile, build_command, build_env
+from paasport.platforms.local import LocalPlatform, LocalProfile
+from paasport.platforms.spark_submit import build_env
 
 
 def test_registry_resolves_local_and_rejects_unknown() -> None:
     assert get_platform_class("local") is LocalPlatform
-    with pytest.raises(UnknownPlatformError, match=r"unknown platform 'emr' .*known: local"):
+    with pytest.raises(
+        UnknownPlatformError, match=r"unknown platform 'emr' .*known: local, standalone"
+    ):
         get_platform_class("emr")
 
 
 def test_command_carries_master_conf_and_script() -> None:
-    profile = LocalProfile(master="local[2]", driver_memory="1g")
+    platform = LocalPlatform(LocalProfile(master="local[2]", driver_memory="1g"), "local")
     request = LaunchRequest(
         job=JobSpec(script=Path("/jobs/edges.py"), name="paasport-edges"),
         params=JobParams(),
         spark_conf={"spark.b": "2", "spark.a": "1"},
     )
-    cmd = build_command(profile, request)
+    cmd = platform.command(request)
     assert cmd[0].endswith("bin/spark-submit")
     assert cmd[cmd.index("--master") + 1] == "local[2]"
     assert cmd[cmd.index("--driver-memory") + 1] == "1g"

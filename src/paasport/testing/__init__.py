@@ -1,0 +1,5 @@
+"""Offline stand-ins for Spark platforms, for paasport's tests and for users' tests."""
+
+from paasport.testing.standalone import StandaloneCluster
+
+__all__ = ["StandaloneCluster"]
