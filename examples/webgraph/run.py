@@ -42,6 +42,7 @@ def run_pipeline(
     config_path: str | None = None,
     on_step: Callable[[str, str, int, int], None] | None = None,
     only: Sequence[str] | None = None,
+    extra_profiles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[StepSummary]:
     """Materialize every partition (or those in `only`) of the four assets, one Dagster run per
     asset and partition, in dependency order."""
@@ -57,7 +58,8 @@ def run_pipeline(
             f"no partitions: need crawl folders in {paths.input} and seed CSVs in {paths.seeds}"
         )
     tags = {PLATFORM_TAG: platform} if platform else {}
-    resources = {"paasport": PaasportResource(config_path=config_path)}
+    profiles = {name: dict(body) for name, body in (extra_profiles or {}).items()}
+    resources = {"paasport": PaasportResource(config_path=config_path, extra_profiles=profiles)}
     total, done, out = len(keys) * len(layout.ASSETS), 0, []
     for key in keys:
         for name in layout.ASSETS:

@@ -57,7 +57,10 @@ def _instance(config: ProjectConfig) -> dg.DagsterInstance:
 
 
 def _run_with_progress(
-    paths: WebgraphPaths, platform: str | None, config: ProjectConfig
+    paths: WebgraphPaths,
+    platform: str | None,
+    config: ProjectConfig,
+    extra_profiles: dict[str, dict[str, str]] | None = None,
 ) -> list[StepSummary]:
     from webgraph.run import run_pipeline
 
@@ -81,6 +84,7 @@ def _run_with_progress(
             platform=platform,
             config_path=str(config.path) if config.path else None,
             on_step=on_step,
+            extra_profiles=extra_profiles,
         )
         progress.update(task, description="done", completed=len(summary))
     return summary
@@ -117,6 +121,9 @@ def demo(
     platform: Platform = None,
     mode: Mode = "wat",
     regenerate: Annotated[bool, typer.Option(help="regenerate the sample data")] = False,
+    emulate: Annotated[
+        bool, typer.Option(help="start an offline emulator of --platform and run on it")
+    ] = False,
 ) -> None:
     """Generate sample data if absent, materialize every partition of the webgraph assets, and
     print a summary."""
@@ -127,6 +134,8 @@ def demo(
     from webgraph.sample import generate_sample
 
     config = _config()
+    if emulate:
+        _check_emulator(platform)  # before any work: a wrong flag costs nothing
     configured = paths_from_config()
     try:
         paths = WebgraphPaths(
@@ -150,7 +159,10 @@ def demo(
         )
     _instance(config)
     console.print(f"config: {config.source}; Dagster instance: {os.environ['DAGSTER_HOME']}")
-    summary = _run_with_progress(paths, platform, config)
+    if emulate:
+        summary = _run_emulated(paths, platform, config)
+    else:
+        summary = _run_with_progress(paths, platform, config)
     _print_summary(summary)
     checks = compare_with_expected(paths, expected)
     ok = all(checks.values()) and bool(checks)
@@ -162,6 +174,34 @@ def demo(
     console.print(f"outputs: {paths.output}")
     if not ok:
         raise typer.Exit(1)
+
+
+def _check_emulator(platform: str | None) -> str:
+    from paasport.testing import EMULATORS
+
+    if not platform:
+        console.print("[red]--emulate needs --platform NAME[/red]")
+        raise typer.Exit(2)
+    if platform not in EMULATORS:
+        console.print(
+            f"[red]--platform: no emulator for platform '{platform}' "
+            f"(emulated: {', '.join(sorted(EMULATORS))})[/red]"
+        )
+        raise typer.Exit(2)
+    return platform
+
+
+def _run_emulated(
+    paths: WebgraphPaths, platform: str | None, config: ProjectConfig
+) -> list[StepSummary]:
+    """Start the emulator of `platform`, run on a profile named after it, stop it."""
+    from paasport.testing import emulate
+
+    platform = _check_emulator(platform)
+    console.print(f"starting the {platform} emulator ...")
+    with emulate(platform) as profile:
+        console.print(f"  {platform} emulator up: {profile}")
+        return _run_with_progress(paths, platform, config, {platform: profile})
 
 
 @example_app.command("webgraph")

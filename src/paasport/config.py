@@ -148,15 +148,23 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
     return config
 
 
-def load_config(path: Path | str | None = None) -> ProjectConfig:
-    """Load and validate the project config; no file at all means built-in defaults."""
+def load_config(
+    path: Path | str | None = None,
+    extra_profiles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ProjectConfig:
+    """Load and validate the project config; no file at all means built-in defaults.
+
+    `extra_profiles` adds profiles that exist only for this process (an emulated platform).
+    """
     file = Path(path).resolve() if path else find_config_file()
-    if file is None:
-        return parse_config({}, None)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: invalid TOML: {exc}") from None
+    data: dict[str, Any] = {}
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: invalid TOML: {exc}") from None
+    if extra_profiles:
+        data["profiles"] = {**data.get("profiles", {}), **extra_profiles}
     return parse_config(data, file)

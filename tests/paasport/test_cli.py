@@ -52,3 +52,10 @@ def test_example_rejects_missing_seeds(tmp_path: Path) -> None:
     assert result.exit_code == 2
     out = " ".join(result.output.split())  # rich wraps long lines
     assert "--seeds" in out and "x.csv: no such file" in out
+
+
+def test_demo_emulate_names_the_platforms_it_can_emulate(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--platform", "emr", "--emulate"])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2, out
+    assert "no emulator for platform 'emr' (emulated: standalone)" in out

@@ -56,9 +56,11 @@ class PaasportResource(dg.ConfigurableResource):
     """Reads the project config, picks the platform, launches, records run facts."""
 
     config_path: str | None = None
+    #: profiles that exist only for this process, e.g. an emulated platform's
+    extra_profiles: dict[str, dict[str, str]] = {}
 
     def project_config(self) -> ProjectConfig:
-        return load_config(self.config_path)
+        return load_config(self.config_path, self.extra_profiles)
 
     def materialize(
         self,

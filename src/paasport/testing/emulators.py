@@ -1,0 +1,34 @@
+"""Emulated platforms by name: start one, get the profile that points at it, stop it after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from paasport.testing.standalone import StandaloneCluster
+
+
+class NoEmulatorError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@contextmanager
+def _standalone() -> Iterator[dict[str, str]]:
+    with StandaloneCluster(workers=2) as cluster:
+        yield {"platform": "standalone", "master": cluster.master_url, "executor_memory": "512m"}
+
+
+#: platform name -> context manager yielding the profile of the running emulator
+EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, str]]]] = {
+    "standalone": _standalone,
+}
+
+
+def emulate(platform: str) -> AbstractContextManager[dict[str, str]]:
+    """Start the emulator of `platform`; the context yields a profile (as config data) for it."""
+    if platform not in EMULATORS:
+        raise NoEmulatorError(
+            f"no emulator for platform '{platform}' (emulated: {', '.join(sorted(EMULATORS))})"
+        )
+    return EMULATORS[platform]()
