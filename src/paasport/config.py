@@ -30,6 +30,7 @@ class AssetSettings(BaseModel):
     platform: str | None = Field(None, description="platform or profile for this asset")
     spark_conf: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float | None = Field(None, gt=0, description="cancel runs that take longer")
 
 
 class _RawConfig(BaseModel):

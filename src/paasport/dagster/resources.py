@@ -57,7 +57,7 @@ class PaasportResource(dg.ConfigurableResource):
 
     config_path: str | None = None
     #: profiles that exist only for this process, e.g. an emulated platform's
-    extra_profiles: dict[str, dict[str, str]] = {}
+    extra_profiles: dict[str, dict[str, Any]] = {}
 
     def project_config(self) -> ProjectConfig:
         return load_config(self.config_path, self.extra_profiles)
@@ -97,7 +97,13 @@ class PaasportResource(dg.ConfigurableResource):
         started = time.monotonic()
         outcome = platform.launch(
             context,
-            LaunchRequest(job=job, params=job_params, spark_conf=conf),
+            LaunchRequest(
+                job=job,
+                params=job_params,
+                spark_conf=conf,
+                project_root=project.path.parent if project.path else None,
+                timeout_s=settings.timeout_s or profile.timeout_s,
+            ),
         )
         wall = time.monotonic() - started
         extra = {

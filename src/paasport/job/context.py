@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dagster_pipes import PipesContext, PipesEnvVarParamsLoader, open_dagster_pipes
+from dagster_pipes import PipesContext, open_dagster_pipes
 from pyspark.sql import DataFrame, SparkSession
 
 from paasport.job.metrics import collect_metrics
 from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
+from paasport.job.pipes_io import context_loader, message_writer, params_loader
 from paasport.job.session import build_session
 
 _METADATA_TYPES = {bool: "bool", int: "int", float: "float", str: "text"}
@@ -89,8 +90,13 @@ def run_job(
     app_name: str | None = None,
 ) -> None:
     """Run `main` under Dagster Pipes when launched by paasport, else as a plain script."""
-    if PipesEnvVarParamsLoader().is_dagster_pipes_process():
-        with open_dagster_pipes() as pipes:
+    loader = params_loader()
+    if loader is not None:
+        with open_dagster_pipes(
+            params_loader=loader,
+            context_loader=context_loader(loader),
+            message_writer=message_writer(loader),
+        ) as pipes:
             params = JobParams.from_extras(pipes.extras)
             _run(main, params, pipes, app_name)
     else:

@@ -22,10 +22,18 @@ class PlatformEntry:
     install_hint: str | None = None
 
 
+AWS_HINT = "pip install 'paasport[aws]'"
+
 #: Every platform paasport knows. Later platforms add one line here and one module.
 REGISTRY: dict[str, PlatformEntry] = {
     "local": PlatformEntry("paasport.platforms.local:LocalPlatform"),
     "standalone": PlatformEntry("paasport.platforms.standalone:StandalonePlatform"),
+    "emr": PlatformEntry("paasport.platforms.emr:EmrPlatform", AWS_HINT),
+    "emr_serverless": PlatformEntry(
+        "paasport.platforms.emr_serverless:EmrServerlessPlatform", AWS_HINT
+    ),
+    "emr_eks": PlatformEntry("paasport.platforms.emr_eks:EmrEksPlatform", AWS_HINT),
+    "glue": PlatformEntry("paasport.platforms.glue:GluePlatform", AWS_HINT),
 }
 
 

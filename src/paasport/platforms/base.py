@@ -27,6 +27,9 @@ class ProfileBase(BaseModel):
     spark_conf: dict[str, str] = Field(
         default_factory=dict, description="Spark settings for every job on this profile"
     )
+    timeout_s: float | None = Field(
+        None, gt=0, description="cancel a run that takes longer (an asset's setting wins)"
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class LaunchRequest:
     params: JobParams
     #: Spark settings after profile, asset and run overrides were applied
     spark_conf: Mapping[str, str]
+    #: the project whose code (a wheel) remote platforms install; None: just the script
+    project_root: Path | None = None
+    #: cancel the run after this many seconds (None: no limit)
+    timeout_s: float | None = None
 
 
 @dataclass

@@ -1,0 +1,172 @@
+"""`AwsEmulator`: an offline AWS account on 127.0.0.1 that really runs Spark jobs.
+
+    with AwsEmulator() as aws:
+        profile = aws.profile("emr")      # a paasport profile pointing at it
+        ...materialize assets...
+        aws.set_faults(Faults(spot_loss=1))
+
+It starts SeaweedFS (S3: artifacts, Pipes messages, logs) and a moto server whose EMR, EMR
+Serverless, EMR on EKS and Glue jobs run with spark-submit on this machine. While it runs,
+boto3 in this process reaches it through the standard AWS_ENDPOINT_URL* variables and dummy
+credentials; on exit the previous environment comes back and every process is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from paasport.java import java_env
+from paasport.testing.aws.faults import Faults, write_faults
+from paasport.testing.processes import ServerProcess, free_port, port_open
+from paasport.testing.seaweed import SeaweedS3
+
+REGION = "us-east-1"
+BUCKET = "paasport-emulated"
+ROLE_ARN = "arn:aws:iam::123456789012:role/paasport-emulated-job-role"
+#: dummy credentials: the emulator accepts any, real AWS none of these
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "paasport-emulator",
+    "AWS_SECRET_ACCESS_KEY": "paasport-emulator-secret",
+    "AWS_DEFAULT_REGION": REGION,
+}
+#: variables that could point boto3 at a real account; hidden while the emulator runs
+_MASKED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+class AwsEmulator:
+    def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-aws-"))
+        self.slots = slots
+        self.port = free_port()
+        self.s3 = SeaweedS3(self.workdir / "s3")
+        self._server: ServerProcess | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self.application_id = ""
+        self.virtual_cluster_id = ""
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """What a process needs to use the emulated account with the standard AWS clients."""
+        return {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ENDPOINT_URL_S3": self.s3.endpoint_url,
+            # no instance-metadata look-ups: they would wait for a network that is not there
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=REGION)
+
+    def start(self) -> AwsEmulator:
+        self.s3.start()
+        try:
+            self._activate()
+            server_env = {**os.environ, **java_env(), "SPARK_LOCAL_IP": "127.0.0.1"}
+            self._server = ServerProcess(
+                "AWS emulator",
+                [sys.executable, "-m", "paasport.testing.aws.server", "--port", str(self.port),
+                 "--workdir", str(self.workdir), "--slots", str(self.slots)],
+                self.workdir / "server.log",
+                env=server_env,
+            )  # fmt: skip
+            self._server.wait_ready(
+                lambda: (self.workdir / "ready").exists() and port_open(self.port), 60
+            )
+            self._bootstrap()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _activate(self) -> None:
+        for key in (*self.env(), *_MASKED):
+            self._saved_env[key] = os.environ.get(key)
+        for key in _MASKED:
+            os.environ.pop(key, None)
+        os.environ.update(self.env())
+
+    def _bootstrap(self) -> None:
+        """What an account has before paasport runs: a bucket, a role, an app, a virtual cluster."""
+        self.client("s3").create_bucket(Bucket=BUCKET)
+        app = self.client("emr-serverless").create_application(
+            name="paasport", releaseLabel="emr-7.5.0", type="SPARK"
+        )
+        self.application_id = app["applicationId"]
+        self.client("emr-serverless").start_application(applicationId=self.application_id)
+        vc = self.client("emr-containers").create_virtual_cluster(
+            name="paasport",
+            containerProvider={
+                "id": "paasport-eks",
+                "type": "EKS",
+                "info": {"eksInfo": {"namespace": "spark"}},
+            },
+        )
+        self.virtual_cluster_id = vc["id"]
+
+    def profile(self, platform: str) -> dict[str, Any]:
+        """A profile (config data) for `platform` that points at this emulator."""
+        common: dict[str, Any] = {
+            "platform": platform,
+            "region": REGION,
+            "bucket": BUCKET,
+            "poll_s": 0.5,
+            "poll_max_s": 2.0,
+            "pipes_poll_s": 0.5,
+        }
+        if platform == "emr":
+            return {**common, "log_uri": f"s3://{BUCKET}/emr-logs/", "retry_backoff_s": 1.0}
+        if platform == "emr_serverless":
+            return {**common, "application_id": self.application_id, "execution_role_arn": ROLE_ARN}
+        if platform == "emr_eks":
+            return {
+                **common,
+                "virtual_cluster_id": self.virtual_cluster_id,
+                "execution_role_arn": ROLE_ARN,
+            }
+        if platform == "glue":
+            return {**common, "role_arn": ROLE_ARN}
+        raise KeyError(f"the AWS emulator does not emulate platform '{platform}'")
+
+    def set_faults(self, faults: Faults) -> None:
+        write_faults(self.workdir / "faults.json", faults)
+
+    def events(self) -> list[dict[str, Any]]:
+        path = self.workdir / "events.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.s3.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> AwsEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

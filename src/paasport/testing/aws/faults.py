@@ -1,0 +1,67 @@
+"""Faults the AWS emulator can inject, as data: written by the test, read by the emulator."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Faults(BaseModel):
+    """What goes wrong in the next runs. Counts are consumed as faults fire."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: EMR: the next N clusters lose their Spot capacity `spot_loss_after_s` into the first step
+    spot_loss: int = Field(0, ge=0)
+    spot_loss_after_s: float = Field(3.0, ge=0)
+    #: EMR: the next N clusters fail to start with an EC2 insufficient-capacity error
+    capacity_errors: int = Field(0, ge=0)
+    #: the next N describe/get calls are answered with ThrottlingException
+    throttles: int = Field(0, ge=0)
+    #: extra seconds every cluster/job spends starting
+    slow_start_s: float = Field(0.0, ge=0)
+
+
+class FaultBook:
+    """The emulator's side: reloads `faults.json` when it changes and consumes counts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._mtime: float | None = None
+        self._faults = Faults()
+        self._lock = threading.Lock()
+        self.fired: dict[str, int] = {}
+
+    def _reload(self) -> None:
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime != self._mtime:
+            self._mtime = mtime
+            self._faults = Faults.model_validate(json.loads(self.path.read_text()))
+
+    def current(self) -> Faults:
+        with self._lock:
+            self._reload()
+            return self._faults.model_copy()
+
+    def take(self, name: str) -> bool:
+        """Consume one count of fault `name`; True when it fires."""
+        with self._lock:
+            self._reload()
+            left = getattr(self._faults, name)
+            if left <= 0:
+                return False
+            self._faults = self._faults.model_copy(update={name: left - 1})
+            self.fired[name] = self.fired.get(name, 0) + 1
+            return True
+
+
+def write_faults(path: Path, faults: Faults) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(faults.model_dump_json())
+    tmp.replace(path)

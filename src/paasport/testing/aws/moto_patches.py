@@ -1,0 +1,142 @@
+"""Small additions to moto so the emulated services answer like the real ones.
+
+Applied only inside the emulator process. Each patch names the gap it fills.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+
+from paasport.testing.aws.faults import FaultBook
+
+
+def patch_glue() -> None:
+    from moto.glue.models import FakeJobRun
+    from moto.glue.responses import GlueResponse
+    from moto.moto_api import state_manager
+
+    # job runs move only when the emulator moves them (moto would jump to SUCCEEDED)
+    state_manager.set_transition(
+        model_name="glue::job_run", transition={"progression": "manual", "times": 10**9}
+    )
+    as_dict = FakeJobRun.as_dict
+
+    def as_dict_with_usage(self: Any) -> dict[str, Any]:
+        # moto reports a fixed ExecutionTime and no DPUSeconds / ErrorMessage
+        out: dict[str, Any] = as_dict(self)
+        extra = getattr(self, "_paasport_extra", {"ExecutionTime": 0})
+        out.update({k: v for k, v in extra.items() if v is not None})
+        out["CompletedOn"] = self.completed_on
+        return out
+
+    FakeJobRun.as_dict = as_dict_with_usage  # type: ignore[method-assign]
+
+    def batch_stop_job_run(self: Any) -> str:
+        # missing from moto; the Dagster Glue client calls it on cancellation
+        import json
+
+        name = self._get_param("JobName")
+        run_ids = self._get_param("JobRunIds") or []
+        ok = []
+        for run_id in run_ids:
+            run = self.glue_backend.get_job_run(name, run_id)
+            if run._status in ("STARTING", "RUNNING", "WAITING"):
+                run._status = "STOPPING"
+            ok.append({"JobName": name, "JobRunId": run_id})
+        return json.dumps({"SuccessfulSubmissions": ok, "Errors": []})
+
+    GlueResponse.batch_stop_job_run = batch_stop_job_run  # type: ignore[attr-defined]
+
+
+def patch_emr_instances() -> None:
+    """Remember requested instances (moto ignores fleets) for NormalizedInstanceHours."""
+    from moto.emr.responses import ElasticMapReduceResponse
+
+    original = ElasticMapReduceResponse.run_job_flow
+    lock = threading.Lock()
+
+    def run_job_flow(self: Any) -> Any:
+        instances = self._get_param("Instances") or {}
+        counts: dict[str, int] = {}
+        for fleet in instances.get("InstanceFleets", []) or []:
+            configs = fleet.get("InstanceTypeConfigs", []) or [{}]
+            units = int(fleet.get("TargetOnDemandCapacity", 0)) + int(
+                fleet.get("TargetSpotCapacity", 0)
+            )
+            itype = configs[0].get("InstanceType", "m5.xlarge")
+            counts[itype] = counts.get(itype, 0) + units
+        for group in instances.get("InstanceGroups", []) or []:
+            itype = group.get("InstanceType", "m5.xlarge")
+            counts[itype] = counts.get(itype, 0) + int(group.get("InstanceCount", 1))
+        with lock:
+            before = set(self.backend.clusters)
+            result = original(self)
+            for cluster_id in set(self.backend.clusters) - before:
+                cluster = self.backend.clusters[cluster_id]
+                cluster._paasport_instances = counts
+                # a new cluster is STARTING (moto would say WAITING and run the first step)
+                cluster.state = "STARTING"
+                cluster.ready_datetime = None
+                for step in cluster.steps:
+                    step.state = "PENDING"
+                    step.start_date_time = None
+        return result
+
+    ElasticMapReduceResponse.run_job_flow = run_job_flow  # type: ignore[method-assign]
+
+
+#: (backend class path, method names) answered with ThrottlingException while faults say so
+_THROTTLED = [
+    ("moto.emr.models:ElasticMapReduceBackend", ["describe_cluster", "list_steps"]),
+    ("moto.emrserverless.models:EMRServerlessBackend", ["get_job_run"]),
+    ("moto.emrcontainers.models:EMRContainersBackend", ["describe_job_run"]),
+    ("moto.glue.models:GlueBackend", ["get_job_run"]),
+]
+
+
+def patch_throttling(faults: FaultBook) -> None:
+    import importlib
+
+    for target, methods in _THROTTLED:
+        module_name, _, class_name = target.partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        for name in methods:
+            setattr(cls, name, _throttled(getattr(cls, name), faults))
+
+
+def _throttled(method: Callable[..., Any], faults: FaultBook) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if faults.take("throttles"):
+            raise JsonRESTError("ThrottlingException", "Rate exceeded")
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+def patch_initial_states() -> None:
+    """New job runs start queued (moto answers SUCCESS / RUNNING straight away)."""
+    from moto.emrcontainers.models import EMRContainersBackend
+    from moto.emrserverless.models import EMRServerlessBackend
+
+    for cls, state in ((EMRServerlessBackend, "SUBMITTED"), (EMRContainersBackend, "PENDING")):
+        original = cls.start_job_run
+
+        def start_job_run(
+            self: Any, *args: Any, _o: Any = original, _s: str = state, **kw: Any
+        ) -> Any:
+            run = _o(self, *args, **kw)
+            run.state = _s
+            return run
+
+        cls.start_job_run = start_job_run  # type: ignore[method-assign]
+
+
+def apply_all(faults: FaultBook) -> None:
+    patch_initial_states()
+    patch_glue()
+    patch_emr_instances()
+    patch_throttling(faults)

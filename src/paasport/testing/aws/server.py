@@ -1,0 +1,86 @@
+"""The emulator process: moto's control plane plus drivers that really run the jobs.
+
+    python -m paasport.testing.aws.server --port P --workdir DIR
+
+It reads its S3 endpoint and credentials from the environment (AWS_ENDPOINT_URL_S3 ...), writes
+`ready` into DIR when it serves, and runs until SIGTERM, then kills every job it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--slots", type=int, default=3, help="jobs that run at once")
+    args = parser.parse_args()
+
+    import boto3
+    from moto.emr.models import emr_backends
+    from moto.emrcontainers.models import emrcontainers_backends
+    from moto.emrserverless.models import emrserverless_backends
+    from moto.glue.models import glue_backends
+    from moto.server import ThreadedMotoServer
+
+    from paasport.testing.aws import moto_patches
+    from paasport.testing.aws.faults import FaultBook
+    from paasport.testing.aws.job_services import EmrEksDriver, EmrServerlessDriver, GlueDriver
+    from paasport.testing.aws.services import ACCOUNT, Driver, EmrDriver, Node
+
+    faults = FaultBook(args.workdir / "faults.json")
+    moto_patches.apply_all(faults)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+
+    base_env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    node = Node(
+        s3=boto3.client("s3"),
+        workdir=args.workdir,
+        faults=faults,
+        base_env=base_env,
+        slots=threading.Semaphore(args.slots),
+        events=args.workdir / "events.jsonl",
+    )
+    drivers: list[Driver] = []
+    for region in REGIONS:
+        drivers += [
+            EmrDriver(node, emr_backends[ACCOUNT][region]),
+            EmrServerlessDriver(node, emrserverless_backends[ACCOUNT][region]),
+            EmrEksDriver(node, emrcontainers_backends[ACCOUNT][region]),
+            GlueDriver(node, glue_backends[ACCOUNT][region]),
+        ]
+
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    (args.workdir / "ready").write_text(str(os.getpid()))
+    while not stopping.is_set():
+        for driver in drivers:
+            try:
+                driver.tick()
+            except Exception as exc:  # one bad record must not stop the emulator
+                node.log_event(event="driver_error", service=driver.service, error=repr(exc))
+        time.sleep(0.2)
+    for driver in drivers:
+        for key, t in list(driver.running()):
+            driver.cancel(key, t, "emulator stopped")
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
