@@ -42,7 +42,7 @@ def run_pipeline(
     config_path: str | None = None,
     on_step: Callable[[str, str, int, int], None] | None = None,
     only: Sequence[str] | None = None,
-    extra_profiles: Mapping[str, Mapping[str, str]] | None = None,
+    extra_profiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[StepSummary]:
     """Materialize every partition (or those in `only`) of the four assets, one Dagster run per
     asset and partition, in dependency order."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,7 +60,7 @@ def _run_with_progress(
     paths: WebgraphPaths,
     platform: str | None,
     config: ProjectConfig,
-    extra_profiles: dict[str, dict[str, str]] | None = None,
+    extra_profiles: dict[str, dict[str, Any]] | None = None,
 ) -> list[StepSummary]:
     from webgraph.run import run_pipeline
 

@@ -101,6 +101,8 @@ def _validate_profile(raw: Mapping[str, Any], where: str) -> ProfileBase:
         model = get_platform_class(platform).profile_model
     except UnknownPlatformError as exc:
         raise ConfigError(f"{where}.platform: {exc}") from None
+    except ImportError as exc:  # the platform's optional SDK is not installed
+        raise ConfigError(f"{where}.platform: {exc}") from None
     try:
         return model.model_validate(dict(raw))
     except ValidationError as exc:

@@ -7,13 +7,16 @@ asset's timeout: the Dagster clients' boto waiters give up after about 30 minute
 
 from __future__ import annotations
 
+import copy
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 # the `aws` extra: importing the platform fails early, naming the extra, when it is missing
 import boto3
+import dagster
 import dagster_aws.pipes
 from botocore.config import Config
 from pydantic import Field
@@ -191,7 +194,10 @@ class AwsPlatform(Platform):
         while True:
             attempt += 1
             try:
-                results, facts = self.run_once(context, request, artifacts, s3)
+                with warnings.catch_warnings():
+                    # Dagster flags its own message reader internals as preview on every launch
+                    warnings.simplefilter("ignore", category=dagster.PreviewWarning)
+                    results, facts = self.run_once(context, request, artifacts, s3)
                 break
             except CapacityError as exc:
                 if attempt > retries:
@@ -224,3 +230,53 @@ def completed_results(invocation: Any) -> list[Any]:
             "(did it die before opening Pipes? see its driver log)"
         )
     return results
+
+
+class WaitingClient:
+    """Mixed into a dagster-aws Pipes client: our wait (backoff, asset timeout) replaces its."""
+
+    def __init__(self, profile: AwsProfile, timeout_s: float | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self.waited: Waited | None = None
+
+    def wait(
+        self,
+        context: Any,
+        label: str,
+        fetch: Callable[[], Any],
+        state_of: Callable[[Any], str],
+        terminal: set[str],
+        cancel: Callable[[], Any],
+    ) -> Any:
+        self.waited = wait_until_done(
+            fetch,
+            state_of,
+            terminal,
+            poll_s=self.profile.poll_s,
+            poll_max_s=self.profile.poll_max_s,
+            timeout_s=self.timeout_s,
+            on_timeout=cancel,
+            log=lambda m: context.log.info(f"[{label}] {m}"),
+        )
+        return self.waited.response
+
+
+def run_client(
+    client: Any, context: Any, request: LaunchRequest, **params: Any
+) -> tuple[list[Any], Waited]:
+    """Run a WaitingClient; the caller's params are copied, never handed over to be mutated."""
+    invocation = client.run(context=context, extras=pipes_extras(request), **copy.deepcopy(params))
+    results = completed_results(invocation)
+    if client.waited is None:
+        raise RemoteRunError("the Pipes client finished without waiting for the remote run")
+    return results, client.waited
+
+
+def durations(waited: Waited, running: str, terminal: set[str]) -> dict[str, float | None]:
+    """queue_s (submitted until running) and run_s (running until ended) as observed."""
+    started = waited.seconds_until(running)
+    ended = waited.seconds_until(*terminal)
+    run_s = ended - started if ended is not None and started is not None else None
+    return {"queue_s": started, "run_s": run_s}

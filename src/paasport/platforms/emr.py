@@ -16,17 +16,15 @@ from paasport.platforms.aws_common import (
     S3_URI,
     AwsPlatform,
     AwsProfile,
-    RemoteRunError,
     Waited,
+    WaitingClient,
     boto_client,
     classify_failure,
-    completed_results,
     console_url,
     cost_tags,
     message_reader,
-    pipes_extras,
+    run_client,
     spark_conf_args,
-    wait_until_done,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.emr_config import (
@@ -190,14 +188,8 @@ def instance_summary(params: dict[str, Any]) -> list[dict[str, Any]]:
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesEMRClient
 
-    class Client(PipesEMRClient):
+    class Client(WaitingClient, PipesEMRClient):
         """PipesEMRClient with a correct merge, our wait, and checked step states."""
-
-        def __init__(self, profile: EmrProfile, timeout_s: float | None, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.profile = profile
-            self.timeout_s = timeout_s
-            self.waited: Waited | None = None
 
         def _enrich_params(self, session: Any, params: Any) -> Any:
             params["Configurations"] = merge_configurations(
@@ -213,19 +205,19 @@ def _client_class() -> type[Any]:
 
         def _wait_for_completion(self, context: Any, response: Any) -> Any:
             cluster_id = response["JobFlowId"]
-            p = self.profile
-            self.waited = wait_until_done(
+            self.wait(
+                context,
+                f"emr {cluster_id}",
                 lambda: self.client.describe_cluster(ClusterId=cluster_id),
                 lambda r: str(r["Cluster"]["Status"]["State"]),
                 TERMINAL,
-                poll_s=p.poll_s,
-                poll_max_s=p.poll_max_s,
-                timeout_s=self.timeout_s,
-                on_timeout=lambda: self.client.terminate_job_flows(JobFlowIds=[cluster_id]),
-                log=lambda m: context.log.info(f"[emr] cluster {cluster_id}: {m}"),
+                lambda: self.client.terminate_job_flows(JobFlowIds=[cluster_id]),
             )
+            assert self.waited is not None
             cluster = self.waited.response["Cluster"]
             steps = self.client.list_steps(ClusterId=cluster_id)["Steps"]
+            if any(s["Status"].get("Timeline", {}).get("StartDateTime") for s in steps):
+                self._add_step_log_readers(context, response)
             failed = [s for s in steps if s["Status"]["State"] != "COMPLETED"]
             if cluster["Status"]["State"] != "TERMINATED" or failed or not steps:
                 reason = cluster["Status"].get("StateChangeReason", {}).get("Message") or ""
@@ -245,6 +237,11 @@ def _client_class() -> type[Any]:
             return self.waited.response
 
         def _add_log_readers(self, context: Any, response: Any) -> None:
+            # called at start, when no step has run: a reader for a log that never appears
+            # (the cluster failed to start) holds the session open for 60 s; added after the wait
+            return None
+
+        def _add_step_log_readers(self, context: Any, response: Any) -> None:
             super()._add_log_readers(context, response)
             # the readers poll every 10 s by default, and twice more after the run ended
             for reader in getattr(self.message_reader, "log_readers", {}).values():
@@ -282,18 +279,10 @@ class EmrPlatform(AwsPlatform):
             message_reader=message_reader(p, s3),
             wait_for_s3_logs_seconds=0,
         )
-        # the client mutates what it gets: hand it a copy, keep ours for the facts
-        invocation = client.run(
-            context=context,
-            run_job_flow_params=copy.deepcopy(params),
-            extras=pipes_extras(request),
-        )
-        results = completed_results(invocation)
-        return results, self.facts(client.waited, params)
+        results, waited = run_client(client, context, request, run_job_flow_params=params)
+        return results, self.facts(waited, params)
 
-    def facts(self, waited: Waited | None, params: dict[str, Any]) -> RunFacts:
-        if waited is None:
-            raise RemoteRunError("the EMR client finished without waiting for the cluster")
+    def facts(self, waited: Waited, params: dict[str, Any]) -> RunFacts:
         cluster = waited.response["Cluster"]
         ready = waited.seconds_until("RUNNING", "WAITING")
         ended = waited.seconds_until(*TERMINAL)

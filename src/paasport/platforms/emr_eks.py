@@ -6,7 +6,6 @@ The subclass replaces the fixed-delay wait with ours (backoff, asset timeout, ca
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -17,15 +16,14 @@ from paasport.platforms.aws_common import (
     AwsPlatform,
     AwsProfile,
     RemoteRunError,
-    Waited,
+    WaitingClient,
     boto_client,
-    completed_results,
     console_url,
     cost_tags,
+    durations,
     message_reader,
-    pipes_extras,
+    run_client,
     spark_conf_args,
-    wait_until_done,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
@@ -70,33 +68,24 @@ def start_job_run_params(
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesEMRContainersClient
 
-    class Client(PipesEMRContainersClient):
-        def __init__(self, profile: EmrEksProfile, timeout_s: float | None, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.profile = profile
-            self.timeout_s = timeout_s
-            self.waited: Waited | None = None
-
+    class Client(WaitingClient, PipesEMRContainersClient):
         def _wait_for_completion(self, context: Any, start_response: Any) -> Any:
             run_id, vc = start_response["id"], start_response["virtualClusterId"]
-            p = self.profile
-            self.waited = wait_until_done(
+            response = self.wait(
+                context,
+                f"emr-eks {run_id}",
                 lambda: self.client.describe_job_run(id=run_id, virtualClusterId=vc),
                 lambda r: str(r["jobRun"]["state"]),
                 TERMINAL,
-                poll_s=p.poll_s,
-                poll_max_s=p.poll_max_s,
-                timeout_s=self.timeout_s,
-                on_timeout=lambda: self.client.cancel_job_run(id=run_id, virtualClusterId=vc),
-                log=lambda m: context.log.info(f"[emr-eks] job run {run_id}: {m}"),
+                lambda: self.client.cancel_job_run(id=run_id, virtualClusterId=vc),
             )
-            job = self.waited.response["jobRun"]
+            job = response["jobRun"]
             if job["state"] != "COMPLETED":
                 raise RemoteRunError(
                     f"EMR on EKS job run {run_id} ended {job['state']}: "
                     f"{job.get('failureReason') or ''} {job.get('stateDetails') or ''}".strip()
                 )
-            return self.waited.response
+            return response
 
     return Client
 
@@ -113,24 +102,19 @@ class EmrEksPlatform(AwsPlatform):
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
         assert isinstance(p, EmrEksProfile)
-        params = start_job_run_params(p, request, artifacts)
         client = _client_class()(
             p,
             request.timeout_s,
             client=boto_client("emr-containers", p.region),
             message_reader=message_reader(p, s3),
         )
-        invocation = client.run(
-            context=context,
-            start_job_run_params=copy.deepcopy(params),
-            extras=pipes_extras(request),
+        results, waited = run_client(
+            client,
+            context,
+            request,
+            start_job_run_params=start_job_run_params(p, request, artifacts),
         )
-        results = completed_results(invocation)
-        waited = client.waited
-        assert waited is not None
         job = waited.response["jobRun"]
-        running = waited.seconds_until("RUNNING")
-        ended = waited.seconds_until(*TERMINAL)
         facts = RunFacts(
             platform=self.name,
             profile=self.profile_name,
@@ -138,8 +122,7 @@ class EmrEksPlatform(AwsPlatform):
             console_url=console_url(
                 p.region, f"emr/home?region={p.region}#/eks/clusters/{p.virtual_cluster_id}"
             ),
-            queue_s=running,
-            run_s=(ended - running) if ended is not None and running is not None else None,
+            **durations(waited, "RUNNING", TERMINAL),
             extra={"state": job["state"], "release_label": p.release_label},
         )
         return results, facts

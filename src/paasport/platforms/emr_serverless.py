@@ -6,7 +6,6 @@ asks for a dashboard URL on every RUNNING poll) and records the billed usage the
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -17,15 +16,14 @@ from paasport.platforms.aws_common import (
     AwsPlatform,
     AwsProfile,
     RemoteRunError,
-    Waited,
+    WaitingClient,
     boto_client,
-    completed_results,
     console_url,
     cost_tags,
+    durations,
     message_reader,
-    pipes_extras,
+    run_client,
     spark_conf_args,
-    wait_until_done,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
@@ -70,35 +68,24 @@ def start_job_run_params(
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesEMRServerlessClient
 
-    class Client(PipesEMRServerlessClient):
-        def __init__(
-            self, profile: EmrServerlessProfile, timeout_s: float | None, **kwargs: Any
-        ) -> None:
-            super().__init__(**kwargs)
-            self.profile = profile
-            self.timeout_s = timeout_s
-            self.waited: Waited | None = None
-
+    class Client(WaitingClient, PipesEMRServerlessClient):
         def _wait_for_completion(self, context: Any, start_response: Any) -> Any:
             app, run_id = start_response["applicationId"], start_response["jobRunId"]
-            p = self.profile
-            self.waited = wait_until_done(
+            response = self.wait(
+                context,
+                f"emr-serverless {run_id}",
                 lambda: self.client.get_job_run(applicationId=app, jobRunId=run_id),
                 lambda r: str(r["jobRun"]["state"]),
                 TERMINAL,
-                poll_s=p.poll_s,
-                poll_max_s=p.poll_max_s,
-                timeout_s=self.timeout_s,
-                on_timeout=lambda: self.client.cancel_job_run(applicationId=app, jobRunId=run_id),
-                log=lambda m: context.log.info(f"[emr-serverless] job run {run_id}: {m}"),
+                lambda: self.client.cancel_job_run(applicationId=app, jobRunId=run_id),
             )
-            job = self.waited.response["jobRun"]
+            job = response["jobRun"]
             if job["state"] != "SUCCESS":
                 raise RemoteRunError(
                     f"EMR Serverless job run {run_id} ended {job['state']}: "
                     f"{job.get('stateDetails') or ''}"
                 )
-            return self.waited.response
+            return response
 
         def _read_messages(self, context: Any, session: Any, response: Any) -> None:
             # messages come through S3, read by the session's own reader thread
@@ -117,24 +104,19 @@ class EmrServerlessPlatform(AwsPlatform):
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
         assert isinstance(p, EmrServerlessProfile)
-        params = start_job_run_params(p, request, artifacts)
         client = _client_class()(
             p,
             request.timeout_s,
             client=boto_client("emr-serverless", p.region),
             message_reader=message_reader(p, s3),
         )
-        invocation = client.run(
-            context=context,
-            start_job_run_params=copy.deepcopy(params),
-            extras=pipes_extras(request),
+        results, waited = run_client(
+            client,
+            context,
+            request,
+            start_job_run_params=start_job_run_params(p, request, artifacts),
         )
-        results = completed_results(invocation)
-        waited = client.waited
-        assert waited is not None
         job = waited.response["jobRun"]
-        running = waited.seconds_until("RUNNING")
-        ended = waited.seconds_until(*TERMINAL)
         facts = RunFacts(
             platform=self.name,
             profile=self.profile_name,
@@ -143,8 +125,7 @@ class EmrServerlessPlatform(AwsPlatform):
                 p.region,
                 f"emr/home?region={p.region}#/serverless-applications/{job['applicationId']}",
             ),
-            queue_s=running,
-            run_s=(ended - running) if ended is not None and running is not None else None,
+            **durations(waited, "RUNNING", TERMINAL),
             extra={
                 "state": job["state"],
                 "billed_resource_utilization": job.get("billedResourceUtilization", {}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from dagster_aws.pipes import PipesS3ContextInjector
 from pydantic import Field
 
 from paasport.platforms.aws_common import (
@@ -16,14 +17,13 @@ from paasport.platforms.aws_common import (
     AwsPlatform,
     AwsProfile,
     RemoteRunError,
-    Waited,
+    WaitingClient,
     boto_client,
-    completed_results,
     console_url,
     cost_tags,
+    durations,
     message_reader,
-    pipes_extras,
-    wait_until_done,
+    run_client,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
@@ -98,31 +98,18 @@ def ensure_job(glue: Any, p: GlueProfile, name: str, art: Artifacts) -> None:
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesGlueClient
 
-    class Client(PipesGlueClient):
-        def __init__(
-            self, profile: GlueProfile, timeout_s: float | None, context: Any, **kwargs: Any
-        ) -> None:
-            super().__init__(**kwargs)
-            self.profile = profile
-            self.timeout_s = timeout_s
-            self.context = context
-            self.waited: Waited | None = None
+    class Client(WaitingClient, PipesGlueClient):
+        context: Any = None  # the base class's wait gets no context; set before run
 
         def _wait_for_job_run_completion(self, job_name: str, run_id: str) -> Any:
-            p = self.profile
-            self.waited = wait_until_done(
+            return self.wait(
+                self.context,
+                f"glue {job_name} {run_id}",
                 lambda: self._client.get_job_run(JobName=job_name, RunId=run_id),
                 lambda r: str(r["JobRun"]["JobRunState"]),
                 TERMINAL,
-                poll_s=p.poll_s,
-                poll_max_s=p.poll_max_s,
-                timeout_s=self.timeout_s,
-                on_timeout=lambda: self._client.batch_stop_job_run(
-                    JobName=job_name, JobRunIds=[run_id]
-                ),
-                log=lambda m: self.context.log.info(f"[glue] {job_name} run {run_id}: {m}"),
+                lambda: self._client.batch_stop_job_run(JobName=job_name, JobRunIds=[run_id]),
             )
-            return self.waited.response
 
     return Client
 
@@ -141,31 +128,24 @@ class GluePlatform(AwsPlatform):
         name = f"{p.job_name_prefix}{request.params.asset or 'job'}"[:255]
         ensure_job(glue, p, name, artifacts)
         params = start_job_run_params(p, name, request, artifacts)
-        from dagster_aws.pipes import PipesS3ContextInjector
-
+        # Glue passes no env vars to the driver: the context goes through S3 as well
         # Glue passes no env vars to the driver: the context goes through S3 as well
         client = _client_class()(
             p,
             request.timeout_s,
-            context,
             client=glue,
             context_injector=PipesS3ContextInjector(bucket=p.bucket, client=s3),
             message_reader=message_reader(p, s3),
         )
+        client.context = context
         try:
-            invocation = client.run(
-                context=context, start_job_run_params=params, extras=pipes_extras(request)
-            )
+            results, waited = run_client(client, context, request, start_job_run_params=params)
         except RuntimeError as exc:
             if isinstance(exc, RemoteRunError):
                 raise
+            # the Dagster client raises a bare RuntimeError for a failed run
             raise RemoteRunError(f"Glue job {name}: {exc}") from exc
-        results = completed_results(invocation)
-        waited = client.waited
-        assert waited is not None
         run = waited.response["JobRun"]
-        running = waited.seconds_until("RUNNING")
-        ended = waited.seconds_until(*TERMINAL)
         facts = RunFacts(
             platform=self.name,
             profile=self.profile_name,
@@ -173,8 +153,7 @@ class GluePlatform(AwsPlatform):
             console_url=console_url(
                 p.region, f"gluestudio/home?region={p.region}#/job/{name}/run/{run['Id']}"
             ),
-            queue_s=running,
-            run_s=(ended - running) if ended is not None and running is not None else None,
+            **durations(waited, "RUNNING", TERMINAL),
             extra={
                 "state": run["JobRunState"],
                 "dpu_seconds": run.get("DPUSeconds"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 from paasport.testing.standalone import StandaloneCluster
 
@@ -19,13 +20,25 @@ def _standalone() -> Iterator[dict[str, str]]:
         yield {"platform": "standalone", "master": cluster.master_url, "executor_memory": "512m"}
 
 
+def _aws(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
+    @contextmanager
+    def start() -> Iterator[dict[str, Any]]:
+        from paasport.testing.aws import AwsEmulator
+
+        with AwsEmulator() as aws:
+            yield aws.profile(platform)
+
+    return start
+
+
 #: platform name -> context manager yielding the profile of the running emulator
-EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, str]]]] = {
+EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, Any]]]] = {
     "standalone": _standalone,
+    **{name: _aws(name) for name in ("emr", "emr_serverless", "emr_eks", "glue")},
 }
 
 
-def emulate(platform: str) -> AbstractContextManager[dict[str, str]]:
+def emulate(platform: str) -> AbstractContextManager[dict[str, Any]]:
     """Start the emulator of `platform`; the context yields a profile (as config data) for it."""
     if platform not in EMULATORS:
         raise NoEmulatorError(

@@ -14,9 +14,8 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
-from paasport.testing.processes import ServerProcess, free_port
+from paasport.testing.processes import ServerProcess, Service, free_port
 
 
 def weed_binary() -> str:
@@ -29,7 +28,7 @@ def weed_binary() -> str:
     return found
 
 
-class SeaweedS3:
+class SeaweedS3(Service):
     def __init__(self, workdir: Path | None = None, start_timeout_s: float = 60.0) -> None:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-s3-"))
         self.start_timeout_s = start_timeout_s
@@ -84,14 +83,3 @@ class SeaweedS3:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-    def __enter__(self) -> SeaweedS3:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -18,12 +18,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from paasport.java import java_env
 from paasport.testing.aws.faults import Faults, write_faults
-from paasport.testing.processes import ServerProcess, free_port, port_open
+from paasport.testing.processes import ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
 
 REGION = "us-east-1"
@@ -39,7 +38,7 @@ CREDENTIALS = {
 _MASKED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
-class AwsEmulator:
+class AwsEmulator(Service):
     def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-aws-"))
         self.slots = slots
@@ -159,14 +158,3 @@ class AwsEmulator:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
-
-    def __enter__(self) -> AwsEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,9 +29,10 @@ class Faults(BaseModel):
 class FaultBook:
     """The emulator's side: reloads `faults.json` when it changes and consumes counts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, events: Path | None = None) -> None:
         self.path = path
-        self._mtime: float | None = None
+        self.events = events
+        self._mtime: int | None = None
         self._faults = Faults()
         self._lock = threading.Lock()
         self.fired: dict[str, int] = {}
@@ -58,6 +60,10 @@ class FaultBook:
                 return False
             self._faults = self._faults.model_copy(update={name: left - 1})
             self.fired[name] = self.fired.get(name, 0) + 1
+            if self.events is not None:
+                event = {"event": "fault", "fault": name, "t": time.time()}
+                with self.events.open("a") as out:
+                    out.write(json.dumps(event) + "\n")
             return True
 
 

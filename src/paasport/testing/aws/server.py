@@ -38,7 +38,7 @@ def main() -> None:
     from paasport.testing.aws.job_services import EmrEksDriver, EmrServerlessDriver, GlueDriver
     from paasport.testing.aws.services import ACCOUNT, Driver, EmrDriver, Node
 
-    faults = FaultBook(args.workdir / "faults.json")
+    faults = FaultBook(args.workdir / "faults.json", args.workdir / "events.jsonl")
     moto_patches.apply_all(faults)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

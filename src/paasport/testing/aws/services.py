@@ -36,7 +36,8 @@ _NORMALIZATION = {"large": 4, "xlarge": 8, "2xlarge": 16, "4xlarge": 32, "8xlarg
 
 
 def now_dt() -> datetime:
-    return datetime.now(UTC)
+    # naive UTC, as moto keeps its timestamps
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -263,7 +264,8 @@ def normalized_hours(cluster: Any) -> int:
     end = cluster.end_datetime or now_dt()
     if start is None:
         return 0
-    hours = math.ceil(max(1.0, (end - start).total_seconds()) / 3600)
+    seconds = (end.replace(tzinfo=None) - start.replace(tzinfo=None)).total_seconds()
+    hours = math.ceil(max(1.0, seconds) / 3600)
     total = 0
     for itype, count in getattr(cluster, "_paasport_instances", {}).items():
         size = itype.split(".")[-1]

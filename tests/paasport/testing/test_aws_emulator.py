@@ -1,0 +1,251 @@
+"""The AWS platforms against the emulator: faults, cancellation, many partitions at once.
+
+Every run goes through Dagster, the dagster-aws Pipes client, boto3 over HTTP to moto and
+SeaweedFS, and a real spark-submit of the job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from paasport.dagster import PaasportResource, spark_asset
+from paasport.testing.aws import BUCKET, AwsEmulator, Faults
+
+JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[AwsEmulator]:
+    with AwsEmulator(slots=3) as running:
+        yield running
+
+
+def run(
+    aws: AwsEmulator,
+    platform: str,
+    out: Path,
+    partitions: dg.PartitionsDefinition | None = None,
+    partition: str | None = None,
+    **profile: Any,
+) -> dg.ExecuteInProcessResult:
+    asset = spark_asset(
+        name="counts",
+        job=JOB,
+        params={"output": str(out), "n": "700"},
+        partitions_def=partitions,
+        checks=["has_rows"],
+    )
+    return dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key=partition,
+        resources={
+            "paasport": PaasportResource(
+                extra_profiles={"cloud": {**aws.profile(platform), **profile}}
+            )
+        },
+        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
+        raise_on_error=False,
+    )
+
+
+def error_text(result: dg.ExecuteInProcessResult) -> str:
+    failure = result.failure_data_for_node("counts")
+    assert failure is not None
+    return str(failure.error)
+
+
+def facts(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    meta = result.asset_materializations_for_node("counts")[0].metadata
+    value: dict[str, Any] = meta["platform_facts"].value  # type: ignore[assignment]
+    return value
+
+
+def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -> None:
+    aws.set_faults(Faults(spot_loss=1, spot_loss_after_s=1))
+    result = run(aws, "emr", tmp_path / "out")
+    assert not result.success
+    assert "spot loss" in error_text(result).lower()
+    assert not (tmp_path / "out").exists()  # nothing half-written is visible
+
+
+def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_path: Path) -> None:
+    aws.set_faults(Faults(capacity_errors=1, throttles=4))
+    started = time.time()
+    result = run(aws, "emr", tmp_path / "out", retry_backoff_s=1.0)
+    assert result.success
+    assert facts(result)["attempts"] == 2
+    fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
+    assert fired.count("capacity_errors") == 1
+    assert fired.count("throttles") == 4  # throttled calls were retried by boto3
+    assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
+
+
+def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
+    aws: AwsEmulator, tmp_path: Path
+) -> None:
+    aws.set_faults(Faults(capacity_errors=2))
+    result = run(aws, "emr", tmp_path / "out", capacity_retries=1, retry_backoff_s=0.5)
+    assert not result.success
+    assert "capacity error" in error_text(result).lower()
+    aws.set_faults(Faults())
+
+
+def test_a_failing_job_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> None:
+    asset = spark_asset(
+        name="counts", job=JOB, params={"output": str(tmp_path), "fail": "yes"}, checks=["has_rows"]
+    )
+    for platform in ("emr", "glue"):
+        result = dg.materialize(
+            [asset],
+            instance=dg.DagsterInstance.ephemeral(),
+            resources={"paasport": PaasportResource(extra_profiles={"c": aws.profile(platform)})},
+            run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
+            raise_on_error=False,
+        )
+        assert not result.success, platform
+        assert "asked to fail" in error_text(result) or "FAILED" in error_text(result), platform
+
+
+PARTITION_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    import dagster as dg
+    from paasport.dagster import PaasportResource, spark_asset
+    job, out, profile, key = sys.argv[1], sys.argv[2], eval(sys.argv[3]), sys.argv[4]
+    asset = spark_asset(
+        name="counts", job=job, params={"output": out, "n": "700"}, checks=["has_rows"],
+        partitions_def=dg.StaticPartitionsDefinition([str(i) for i in range(1, 9)]),
+    )
+    result = dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key=key,
+        resources={"paasport": PaasportResource(extra_profiles={"cloud": profile})},
+        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
+    )
+    meta = result.asset_materializations_for_node("counts")[0].metadata
+    print("FACTS " + json.dumps(meta["platform_facts"].value))
+    """
+)
+
+
+@pytest.mark.parametrize("platform", ["emr", "glue"])
+def test_eight_partitions_at_once(aws: AwsEmulator, tmp_path: Path, platform: str) -> None:
+    keys = [str(i) for i in range(1, 9)]
+    before = {o["Key"] for o in _objects(aws)}
+    # one process per partition, as Dagster's multiprocess executor or eight runs would do
+    profile = repr(aws.profile(platform))
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", PARTITION_CHILD, str(JOB), str(tmp_path), profile, key],
+            env=os.environ.copy(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for key in keys
+    ]
+    outputs = [child.communicate(timeout=600) for child in children]
+    for child, (_, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err[-3000:]
+    results = [
+        json.loads(next(line for line in out.splitlines() if line.startswith("FACTS "))[6:])
+        for out, _ in outputs
+    ]
+    for key in keys:  # every output is correct
+        rows = pq.read_table(tmp_path / key).to_pylist()
+        assert sum(r["count"] for r in rows) == 700 * int(key), key
+    new = {o["Key"] for o in _objects(aws)} - before
+    # Pipes context and messages: one random location per run, none shared
+    pipes_roots = {k.split("/")[0] for k in new if not k.startswith(("paasport/", "emr-logs/"))}
+    assert len(pipes_roots) >= 8
+    # artifacts: content-addressed, written once, shared by the runs of this code version
+    artifacts = [o["Key"] for o in _objects(aws) if o["Key"].startswith("paasport/artifacts/")]
+    assert len(artifacts) == len(set(artifacts))
+    assert len({(f["script_uri"], f["wheel_uri"]) for f in results}) == 1
+    assert {f["state"] for f in results} <= {"TERMINATED", "SUCCEEDED"}
+
+
+def _objects(aws: AwsEmulator) -> list[dict[str, Any]]:
+    s3 = aws.client("s3")
+    out: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        out += page.get("Contents", [])
+    return out
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    import dagster as dg
+    from paasport.dagster import PaasportResource, spark_asset
+    job, out, profile = sys.argv[1], sys.argv[2], eval(sys.argv[3])
+    asset = spark_asset(
+        name="counts", job=job, params={"output": out, "sleep_s": "120"}, checks=["has_rows"]
+    )
+    dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"paasport": PaasportResource(extra_profiles={"cloud": profile})},
+        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
+    )
+    """
+)
+
+
+@pytest.mark.parametrize("platform", ["emr", "emr_serverless"])
+def test_killing_the_dagster_run_cancels_the_remote_job(
+    aws: AwsEmulator, tmp_path: Path, platform: str
+) -> None:
+    started = time.time()
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(JOB), str(tmp_path / "out"),
+         repr(aws.profile(platform))],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _events(aws, "job_started", started), 120, "the remote job to start")
+        time.sleep(8)  # well into the run: the job sleeps 120 s after writing its output
+        killed_at = time.time()
+        child.send_signal(signal.SIGINT)  # what Dagster's run termination does to a run worker
+        _wait_for(lambda: _events(aws, "job_killed", started), 30, "the remote job to be killed")
+        cancelled_in = _events(aws, "job_killed", started)[0]["t"] - killed_at
+        assert cancelled_in <= 15, cancelled_in
+        assert child.wait(timeout=60) != 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+    if platform == "emr":  # no emulated cluster is left running
+        clusters = aws.client("emr").list_clusters(
+            ClusterStates=["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
+        )["Clusters"]
+        assert clusters == []
+
+
+def _events(aws: AwsEmulator, kind: str, since: float) -> list[dict[str, Any]]:
+    return [e for e in aws.events() if e["event"] == kind and e["t"] >= since]
+
+
+def _wait_for(check: Any, timeout_s: float, what: str) -> None:
+    deadline = time.time() + timeout_s
+    while not check():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
