@@ -99,6 +99,10 @@ class AwsEmulator(Service):
     def _bootstrap(self) -> None:
         """What an account has before paasport runs: a bucket, a role, an app, a virtual cluster."""
         self.client("s3").create_bucket(Bucket=BUCKET)
+        iam = self.client("iam")
+        trust = '{"Version": "2012-10-17", "Statement": []}'
+        for role in (ROLE_ARN.rsplit("/", 1)[-1], "EMR_DefaultRole", "EMR_EC2_DefaultRole"):
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         app = self.client("emr-serverless").create_application(
             name="paasport", releaseLabel="emr-7.5.0", type="SPARK"
         )
