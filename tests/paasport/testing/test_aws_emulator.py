@@ -105,6 +105,33 @@ def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
     aws.set_faults(Faults())
 
 
+def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
+    aws: AwsEmulator, tmp_path: Path
+) -> None:
+    asset = spark_asset(
+        name="counts",
+        job=JOB,
+        params={"output": str(tmp_path / "out"), "sleep_s": "120"},
+        checks=["has_rows"],
+    )
+    started = time.time()
+    result = dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "paasport": PaasportResource(
+                extra_profiles={"c": {**aws.profile("emr_eks"), "timeout_s": 20}}
+            )
+        },
+        run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert "timeout of 20 s" in error_text(result)
+    _wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
+    assert time.time() - started < 90
+
+
 def test_a_failing_job_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> None:
     asset = spark_asset(
         name="counts", job=JOB, params={"output": str(tmp_path), "fail": "yes"}, checks=["has_rows"]
