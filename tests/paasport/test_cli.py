@@ -55,7 +55,8 @@ def test_example_rejects_missing_seeds(tmp_path: Path) -> None:
 
 
 def test_demo_emulate_names_the_platforms_it_can_emulate(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--platform", "emr", "--emulate"])
+    result = runner.invoke(app, ["demo", "--platform", "local", "--emulate"])
     out = " ".join(result.output.split())
     assert result.exit_code == 2, out
-    assert "no emulator for platform 'emr' (emulated: standalone)" in out
+    assert "no emulator for platform 'local' (emulated: " in out
+    assert "emr, emr_eks, emr_serverless, glue, standalone" in out

@@ -32,7 +32,8 @@ REQUIRED = (
 )
 
 
-@pytest.mark.parametrize("platform", ["local", "standalone"])
+# other platforms run the `edges` partition in test_platform_conformance.py
+@pytest.mark.parametrize("platform", ["local"])
 def test_one_partition_through_dagster(tmp_path: Path, platform: str) -> None:
     info = generate_sample(
         tmp_path / "data", crawls=1, files_per_crawl=2, firms=20, pages_per_crawl=200

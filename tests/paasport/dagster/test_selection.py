@@ -41,4 +41,4 @@ def test_precedence(
 
 def test_bad_run_tag_names_the_tag() -> None:
     with pytest.raises(ConfigError, match="run tag paasport/platform: unknown platform or profile"):
-        select_platform(CONFIG, "nodes", None, {PLATFORM_TAG: "emr"})
+        select_platform(CONFIG, "nodes", None, {PLATFORM_TAG: "emrr"})

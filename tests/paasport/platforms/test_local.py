@@ -14,9 +14,9 @@ from paasport.platforms.spark_submit import build_env
 def test_registry_resolves_local_and_rejects_unknown() -> None:
     assert get_platform_class("local") is LocalPlatform
     with pytest.raises(
-        UnknownPlatformError, match=r"unknown platform 'emr' .*known: local, standalone"
+        UnknownPlatformError, match=r"unknown platform 'emrr' .*known: emr, .*local, standalone"
     ):
-        get_platform_class("emr")
+        get_platform_class("emrr")
 
 
 def test_command_carries_master_conf_and_script() -> None:

@@ -40,12 +40,13 @@ def run(
     out: Path,
     partitions: dg.PartitionsDefinition | None = None,
     partition: str | None = None,
+    fail: str = "no",
     **profile: Any,
 ) -> dg.ExecuteInProcessResult:
     asset = spark_asset(
         name="counts",
         job=JOB,
-        params={"output": str(out), "n": "700"},
+        params={"output": str(out), "n": "700", "fail": fail},
         partitions_def=partitions,
         checks=["has_rows"],
     )
@@ -65,8 +66,8 @@ def run(
 
 def error_text(result: dg.ExecuteInProcessResult) -> str:
     failure = result.failure_data_for_node("counts")
-    assert failure is not None
-    return str(failure.error)
+    assert failure is not None and failure.error is not None
+    return failure.error.to_string()
 
 
 def facts(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
@@ -84,14 +85,14 @@ def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -
 
 
 def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_path: Path) -> None:
-    aws.set_faults(Faults(capacity_errors=1, throttles=4))
+    aws.set_faults(Faults(capacity_errors=1, throttles=2))
     started = time.time()
     result = run(aws, "emr", tmp_path / "out", retry_backoff_s=1.0)
     assert result.success
     assert facts(result)["attempts"] == 2
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 1
-    assert fired.count("throttles") == 4  # throttled calls were retried by boto3
+    assert fired.count("throttles") == 2  # throttled calls were retried by boto3
     assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
 
 
@@ -120,32 +121,24 @@ def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
         instance=dg.DagsterInstance.ephemeral(),
         resources={
             "paasport": PaasportResource(
-                extra_profiles={"c": {**aws.profile("emr_eks"), "timeout_s": 20}}
+                extra_profiles={"c": {**aws.profile("emr_eks"), "timeout_s": 12}}
             )
         },
         run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
         raise_on_error=False,
     )
     assert not result.success
-    assert "timeout of 20 s" in error_text(result)
+    assert "timeout of 12 s" in error_text(result)
     _wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
     assert time.time() - started < 90
 
 
-def test_a_failing_job_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> None:
-    asset = spark_asset(
-        name="counts", job=JOB, params={"output": str(tmp_path), "fail": "yes"}, checks=["has_rows"]
-    )
-    for platform in ("emr", "glue"):
-        result = dg.materialize(
-            [asset],
-            instance=dg.DagsterInstance.ephemeral(),
-            resources={"paasport": PaasportResource(extra_profiles={"c": aws.profile(platform)})},
-            run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
-            raise_on_error=False,
-        )
-        assert not result.success, platform
-        assert "asked to fail" in error_text(result) or "FAILED" in error_text(result), platform
+def test_a_failing_step_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> None:
+    # the EMR cluster terminates normally after a failed step when the step's action says so;
+    # Dagster's client would report that as a success
+    result = run(aws, "emr", tmp_path / "out", fail="yes")
+    assert not result.success
+    assert "FAILED" in error_text(result) and "asked to fail" in error_text(result)
 
 
 PARTITION_CHILD = textwrap.dedent(
@@ -235,7 +228,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("platform", ["emr", "emr_serverless"])
+@pytest.mark.parametrize("platform", ["emr"])
 def test_killing_the_dagster_run_cancels_the_remote_job(
     aws: AwsEmulator, tmp_path: Path, platform: str
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shlex
 import threading
 import time
@@ -120,10 +121,15 @@ class Driver:
 
 
 def failure_text(run: SparkRun) -> str:
+    """Why a job failed, as the services put it: the exception the driver died of, if any."""
     o = run.outcome
     if o.killed:
         return o.killed
-    return f"spark-submit exited with code {o.exit_code}: {tail(o.stderr, 8)}"
+    # spark-submit merges the Python driver's stderr into its stdout
+    output = f"{o.stdout}\n{o.stderr}"
+    errors = re.findall(r"^\w+(?:Error|Exception)\b.*$", output, flags=re.MULTILINE)
+    why = errors[-1] if errors else tail(o.stderr, 8)
+    return f"spark-submit exited with code {o.exit_code}: {why}"
 
 
 class EmrDriver(Driver):
