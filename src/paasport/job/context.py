@@ -15,7 +15,7 @@ from paasport.job.metrics import collect_metrics
 from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
 from paasport.job.pipes_io import context_loader, message_writer, params_loader
-from paasport.job.session import build_session
+from paasport.job.session import app_id, build_session, is_connect
 
 _METADATA_TYPES = {bool: "bool", int: "int", float: "float", str: "text"}
 
@@ -71,9 +71,13 @@ class JobContext:
 
 
 def _finish(ctx: JobContext, started: float) -> dict[str, Any]:
-    sc = ctx.spark.sparkContext
-    metrics = collect_metrics(sc.uiWebUrl, sc.applicationId)
-    meta = metrics.as_metadata()
+    if is_connect(ctx.spark):
+        # the driver's UI is on the server, out of the client's reach
+        meta = collect_metrics(None, app_id(ctx.spark)).as_metadata()
+        meta["spark_metrics"] = "unavailable under Spark Connect"
+    else:
+        sc = ctx.spark.sparkContext
+        meta = collect_metrics(sc.uiWebUrl, sc.applicationId).as_metadata()
     meta["job_time_s"] = round(time.monotonic() - started, 3)
     meta["platform"] = ctx.params.platform
     meta.setdefault("input_bytes", meta["spark_input_bytes"])
@@ -117,7 +121,7 @@ def _run(
         name = f"{name}[{params.partition_key}]"
     spark = build_session(params.platform, name, params.spark_conf)
     ctx = JobContext(spark, params, pipes)
-    ctx.log.info(f"Spark application {spark.sparkContext.applicationId} started")
+    ctx.log.info(f"Spark application {app_id(spark)} started")
     try:
         main(ctx)
         meta = _finish(ctx, started)

@@ -38,8 +38,35 @@ def session_conf(platform: str, overrides: Mapping[str, str]) -> dict[str, str]:
     return conf
 
 
+def is_connect(spark: SparkSession) -> bool:
+    """A Spark Connect client session: no SparkContext, no JVM on this side."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def connect_session(app_name: str, overrides: Mapping[str, str]) -> SparkSession:
+    """A Connect session to SPARK_REMOTE; settings the server refuses (static ones) are skipped."""
+    remote = os.environ.get("SPARK_REMOTE")
+    if not remote:
+        raise RuntimeError("platform 'connect' needs SPARK_REMOTE (sc://host:port)")
+    spark = SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
+    for key, value in overrides.items():
+        try:
+            spark.conf.set(key, value)
+        except Exception as exc:  # static settings cannot change on a running server
+            print(f"paasport: not applied on the Connect session: {key} ({type(exc).__name__})")
+    return spark
+
+
+def app_id(spark: SparkSession) -> str:
+    if is_connect(spark):
+        return str(spark.conf.get("spark.app.id", "") or "")
+    return str(spark.sparkContext.applicationId)
+
+
 def build_session(platform: str, app_name: str, overrides: Mapping[str, str]) -> SparkSession:
     """Get (or create) the SparkSession; on `local` without spark-submit, start `local[*]`."""
+    if platform == "connect":
+        return connect_session(app_name, overrides)
     if platform == "local":
         # Python workers must import what the driver imports, not whatever python3 is on PATH;
         # PySpark reads only the environment variable for this

@@ -28,6 +28,9 @@ AWS_HINT = "pip install 'paasport[aws]'"
 REGISTRY: dict[str, PlatformEntry] = {
     "local": PlatformEntry("paasport.platforms.local:LocalPlatform"),
     "standalone": PlatformEntry("paasport.platforms.standalone:StandalonePlatform"),
+    "connect": PlatformEntry(
+        "paasport.platforms.connect:ConnectPlatform", "pip install 'paasport[connect]'"
+    ),
     "emr": PlatformEntry("paasport.platforms.emr:EmrPlatform", AWS_HINT),
     "emr_serverless": PlatformEntry(
         "paasport.platforms.emr_serverless:EmrServerlessPlatform", AWS_HINT

@@ -91,6 +91,9 @@ class SparkSubmitPlatform(Platform):
     def facts_extra(self) -> dict[str, Any]:
         return {}
 
+    def extra_env(self) -> dict[str, str]:
+        return {}
+
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         import dagster as dg
 
@@ -105,7 +108,7 @@ class SparkSubmitPlatform(Platform):
                 context=context,
                 command=self.command(request),
                 extras=extras,
-                env=build_env(java_env(), loopback=self.loopback()),
+                env={**build_env(java_env(), loopback=self.loopback()), **self.extra_env()},
             )
         wall = time.monotonic() - started
         results = list(invocation.get_results())

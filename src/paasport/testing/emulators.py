@@ -20,6 +20,14 @@ def _standalone() -> Iterator[dict[str, str]]:
         yield {"platform": "standalone", "master": cluster.master_url, "executor_memory": "512m"}
 
 
+@contextmanager
+def _connect() -> Iterator[dict[str, str]]:
+    from paasport.testing.connect import SparkConnectServer
+
+    with SparkConnectServer() as server:
+        yield {"platform": "connect", "url": server.url}
+
+
 def _aws(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
     @contextmanager
     def start() -> Iterator[dict[str, Any]]:
@@ -34,6 +42,7 @@ def _aws(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
 #: platform name -> context manager yielding the profile of the running emulator
 EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, Any]]]] = {
     "standalone": _standalone,
+    "connect": _connect,
     **{name: _aws(name) for name in ("emr", "emr_serverless", "emr_eks", "glue")},
 }
 

@@ -1,0 +1,82 @@
+"""`connect`: a Spark Connect endpoint (`sc://host:port`), as Databricks Connect and serverless
+notebooks work. The job script runs here as a plain Python process under Dagster Pipes (temp
+files); its SparkSession is a Connect client of the remote server, which runs the Spark work.
+
+A token, when the endpoint needs one, comes from the environment variable the profile names and
+goes into the child's SPARK_REMOTE only: never into logs, metadata or the profile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from typing import Any, ClassVar, Literal
+
+# the `connect` extra (PySpark's Connect client): importing this module fails early without it
+import grpc  # noqa: F401
+import grpc_status  # noqa: F401
+import zstandard  # noqa: F401
+from pydantic import Field, field_validator
+
+from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
+from paasport.platforms.spark_submit import SparkSubmitPlatform
+
+#: sc://host:port[/;param=value;...]; a token belongs in `token_env`, not in the URL
+CONNECT_URL = r"^sc://[^/:;]+(:\d+)?(/(;[A-Za-z_]+=[^;]*)*)?$"
+
+
+class ConnectProfile(ProfileBase):
+    platform: Literal["connect"] = "connect"
+    url: str = Field(pattern=CONNECT_URL, description="sc://host:port of the Connect server")
+    token_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="env var holding the access token"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_secret_in_url(cls, url: str) -> str:
+        if ";token=" in url.lower():
+            raise ValueError("holds a token: put it in an env var and name that in `token_env`")
+        return url
+
+
+class ConnectPlatform(SparkSubmitPlatform):
+    name: ClassVar[str] = "connect"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        existing_cluster=True, pipes_transport="temp files (the client runs here)"
+    )
+    profile_model: ClassVar[type[ProfileBase]] = ConnectProfile
+
+    @property
+    def connect(self) -> ConnectProfile:
+        assert isinstance(self.profile, ConnectProfile)
+        return self.profile
+
+    def command(self, request: LaunchRequest) -> list[str]:
+        return [sys.executable, str(request.job.script)]
+
+    def remote_url(self) -> str:
+        url = self.connect.url
+        if self.connect.token_env:
+            token = os.environ.get(self.connect.token_env)
+            if not token:
+                raise ValueError(
+                    f"profile '{self.profile_name}': token_env names "
+                    f"{self.connect.token_env}, which is not set"
+                )
+            url = f"{url.rstrip('/')}/;token={token}"
+        return url
+
+    def extra_env(self) -> dict[str, str]:
+        return {"SPARK_REMOTE": self.remote_url()}
+
+    def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
+        # no spark-submit to carry --conf: the job sets them on its Connect session
+        conf = {**request.params.spark_conf, **request.spark_conf}
+        return super().launch(
+            context, replace(request, params=replace(request.params, spark_conf=conf))
+        )
+
+    def facts_extra(self) -> dict[str, Any]:
+        return {"url": self.connect.url}  # without the token

@@ -1,0 +1,79 @@
+"""The `connect` platform: profile rules, the token kept out of sight, and the atomic output
+swap without a JVM (pyarrow's filesystem), through Dagster against a real Connect server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+from pydantic import ValidationError
+
+from paasport.dagster import PaasportResource, spark_asset
+from paasport.platforms.connect import ConnectPlatform, ConnectProfile
+from paasport.testing import SparkConnectServer
+
+JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://x:15002", "sc://", "sc://host:15002/;token=abc", "sc://h:p"]
+)
+def test_bad_urls_are_named(url: str) -> None:
+    with pytest.raises(ValidationError, match="url"):
+        ConnectProfile(url=url)
+
+
+def test_the_token_goes_only_into_the_child_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = ConnectProfile(url="sc://spark.example:443/;use_ssl=true", token_env="MY_TOKEN")
+    platform = ConnectPlatform(profile, "remote")
+    with pytest.raises(ValueError, match="MY_TOKEN, which is not set"):
+        platform.extra_env()
+    monkeypatch.setenv("MY_TOKEN", "s3cr3t")
+    assert platform.extra_env()["SPARK_REMOTE"].endswith(";token=s3cr3t")
+    assert "s3cr3t" not in str(platform.facts_extra()) and "s3cr3t" not in str(profile)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SparkConnectServer]:
+    with SparkConnectServer() as running:
+        yield running
+
+
+def run(server: SparkConnectServer, out: Path, **params: str) -> dg.ExecuteInProcessResult:
+    asset = spark_asset(
+        name="counts", job=JOB, params={"output": str(out), **params}, checks=["has_rows"]
+    )
+    return dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "paasport": PaasportResource(
+                extra_profiles={"c": {"platform": "connect", "url": server.url}}
+            )
+        },
+        run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
+        raise_on_error=False,
+    )
+
+
+@pytest.mark.spark
+def test_output_is_swapped_atomically_without_a_jvm(
+    server: SparkConnectServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "counts"
+    first = run(server, out, n="700")
+    assert first.success
+    meta = first.asset_materializations_for_node("counts")[0].metadata
+    assert meta["output_rows"].value == 7 == meta["dagster/row_count"].value
+    assert meta["spark_metrics"].value == "unavailable under Spark Connect"
+    before = sorted(p.name for p in out.iterdir())
+    # a failing re-run leaves the previous output as it was
+    assert not run(server, out, n="70", fail="yes").success
+    assert sorted(p.name for p in out.iterdir()) == before
+    # a good re-run replaces it; no staging or trash folders are left
+    assert run(server, out, n="70").success
+    assert sum(r["count"] for r in pq.read_table(out).to_pylist()) == 70
+    assert [p.name for p in tmp_path.iterdir()] == ["counts"]
