@@ -10,31 +10,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from paasport.java import java_env
 from paasport.platforms.spark_submit import spark_home
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from paasport.testing.processes import Service, free_port
 
 
 class ClusterError(RuntimeError):
     pass
 
 
-class StandaloneCluster:
+class StandaloneCluster(Service):
     def __init__(
         self,
         workers: int = 2,
@@ -121,14 +114,3 @@ class StandaloneCluster:
                 proc.wait(timeout=10)
             log.close()
         self._procs.clear()
-
-    def __enter__(self) -> StandaloneCluster:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

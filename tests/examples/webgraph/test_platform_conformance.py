@@ -36,7 +36,7 @@ SAME = ("output_rows", "dagster/row_count", "records", "corrupt_members", "skipp
 #: the run facts each platform adds: id keys, and facts that must be positive
 FACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "standalone": (("platform_spark_app_id",), ()),
-    "connect": ((), ()),
+    "connect": (("platform_spark_app_id",), ()),
     "emr": (("platform_emr_cluster_id",), ("normalized_instance_hours",)),
     "emr_serverless": (("platform_application_id", "platform_job_run_id"), ()),
     "emr_eks": (("platform_virtual_cluster_id", "platform_job_run_id"), ()),

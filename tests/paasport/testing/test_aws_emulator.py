@@ -85,15 +85,18 @@ def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -
 
 
 def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_path: Path) -> None:
-    aws.set_faults(Faults(capacity_errors=1, throttles=2))
+    aws.set_faults(Faults(capacity_errors=1, throttles=2, slow_start_s=3))
     started = time.time()
     result = run(aws, "emr", tmp_path / "out", retry_backoff_s=1.0)
     assert result.success
     assert facts(result)["attempts"] == 2
+    meta = result.asset_materializations_for_node("counts")[0].metadata
+    assert float(str(meta["platform_startup_s"].value)) >= 3  # the slow start is in the facts
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 1
     assert fired.count("throttles") == 2  # throttled calls were retried by boto3
     assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
+    aws.set_faults(Faults())
 
 
 def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
