@@ -15,7 +15,7 @@ from paasport.job.metrics import collect_metrics
 from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
 from paasport.job.pipes_io import context_loader, message_writer, params_loader
-from paasport.job.session import app_id, build_session, is_connect
+from paasport.job.session import app_id, build_session, connect_facts, is_connect
 
 _METADATA_TYPES = {bool: "bool", int: "int", float: "float", str: "text"}
 
@@ -72,16 +72,17 @@ class JobContext:
 
 def _finish(ctx: JobContext, started: float) -> dict[str, Any]:
     if is_connect(ctx.spark):
-        # the driver's UI is on the server, out of the client's reach
-        meta = collect_metrics(None, app_id(ctx.spark)).as_metadata()
+        # the driver's UI is on the server, out of the client's reach: no Spark numbers at all,
+        # since zeros would read as measurements (0 output rows, 0 s of Spark time)
+        meta: dict[str, Any] = {**connect_facts(ctx.spark)}
         meta["spark_metrics"] = "unavailable under Spark Connect"
     else:
         sc = ctx.spark.sparkContext
         meta = collect_metrics(sc.uiWebUrl, sc.applicationId).as_metadata()
+        meta.setdefault("input_bytes", meta["spark_input_bytes"])
+        meta.setdefault("output_rows", meta["spark_output_records"])
     meta["job_time_s"] = round(time.monotonic() - started, 3)
     meta["platform"] = ctx.params.platform
-    meta.setdefault("input_bytes", meta["spark_input_bytes"])
-    meta.setdefault("output_rows", meta["spark_output_records"])
     meta.update(ctx.metadata)  # what the job said wins over what Spark measured
     if "output_rows" in meta:
         meta["dagster/row_count"] = int(meta["output_rows"])

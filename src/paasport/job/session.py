@@ -49,7 +49,10 @@ def connect_session(app_name: str, overrides: Mapping[str, str]) -> SparkSession
     if not remote:
         raise RuntimeError("platform 'connect' needs SPARK_REMOTE (sc://host:port)")
     spark = SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
-    for key, value in overrides.items():
+    # the SQL defaults every platform gets (time zone, dynamic partition overwrite); the others
+    # (console progress) configure the server's own driver, which is not ours to change
+    defaults = {k: v for k, v in COMMON_DEFAULTS.items() if k.startswith("spark.sql.")}
+    for key, value in {**defaults, **overrides}.items():
         try:
             spark.conf.set(key, value)
         except Exception as exc:  # static settings cannot change on a running server
@@ -61,6 +64,15 @@ def app_id(spark: SparkSession) -> str:
     if is_connect(spark):
         return str(spark.conf.get("spark.app.id", "") or "")
     return str(spark.sparkContext.applicationId)
+
+
+def connect_facts(spark: SparkSession) -> dict[str, str]:
+    """What the Connect server says about itself and this client's session."""
+    return {
+        "spark_app_id": app_id(spark),
+        "spark_version": str(spark.version),  # the server's version, asked over gRPC
+        "spark_connect_session_id": str(getattr(spark, "session_id", "") or ""),
+    }
 
 
 def build_session(platform: str, app_name: str, overrides: Mapping[str, str]) -> SparkSession:

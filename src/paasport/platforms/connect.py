@@ -3,7 +3,8 @@ notebooks work. The job script runs here as a plain Python process under Dagster
 files); its SparkSession is a Connect client of the remote server, which runs the Spark work.
 
 A token, when the endpoint needs one, comes from the environment variable the profile names and
-goes into the child's SPARK_REMOTE only: never into logs, metadata or the profile.
+reaches the child only as SPARK_CONNECT_AUTHENTICATE_TOKEN (PySpark's own variable), so the URL
+stays token-free and no log, error message, metadata or profile can show it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import zstandard  # noqa: F401
 from pydantic import Field, field_validator
 
 from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
-from paasport.platforms.spark_submit import SparkSubmitPlatform
+from paasport.platforms.spark_submit import SparkSubmitPlatform, reported_metadata
 
-#: sc://host:port[/;param=value;...]; a token belongs in `token_env`, not in the URL
-CONNECT_URL = r"^sc://[^/:;]+(:\d+)?(/(;[A-Za-z_]+=[^;]*)*)?$"
+#: sc://host:port[/;param=value;...]; names like x-databricks-cluster-id travel as gRPC headers.
+#: A token belongs in `token_env`, not in the URL.
+CONNECT_URL = r"^sc://[^/:;]+(:\d+)?(/(;[A-Za-z0-9_.-]+=[^;]*)*)?$"
+#: PySpark's Connect client reads the token from here when the URL has none
+TOKEN_VAR = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
 
 
 class ConnectProfile(ProfileBase):
@@ -56,8 +60,8 @@ class ConnectPlatform(SparkSubmitPlatform):
     def command(self, request: LaunchRequest) -> list[str]:
         return [sys.executable, str(request.job.script)]
 
-    def remote_url(self) -> str:
-        url = self.connect.url
+    def extra_env(self) -> dict[str, str]:
+        env = {"SPARK_REMOTE": self.connect.url}
         if self.connect.token_env:
             token = os.environ.get(self.connect.token_env)
             if not token:
@@ -65,18 +69,23 @@ class ConnectPlatform(SparkSubmitPlatform):
                     f"profile '{self.profile_name}': token_env names "
                     f"{self.connect.token_env}, which is not set"
                 )
-            url = f"{url.rstrip('/')}/;token={token}"
-        return url
-
-    def extra_env(self) -> dict[str, str]:
-        return {"SPARK_REMOTE": self.remote_url()}
+            # appending ";token=" to the URL would break URLs that already carry params
+            env[TOKEN_VAR] = token
+        return env
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         # no spark-submit to carry --conf: the job sets them on its Connect session
         conf = {**request.params.spark_conf, **request.spark_conf}
-        return super().launch(
+        outcome = super().launch(
             context, replace(request, params=replace(request.params, spark_conf=conf))
         )
+        # what only the server knows; the job asked it and reported it through Pipes
+        job_meta = reported_metadata(outcome.results)
+        if session_id := job_meta.get("spark_connect_session_id"):
+            outcome.facts.run_ids["connect_session_id"] = str(session_id)
+        if version := job_meta.get("spark_version"):
+            outcome.facts.extra["spark_version"] = str(version)
+        return outcome
 
     def facts_extra(self) -> dict[str, Any]:
         return {"url": self.connect.url}  # without the token

@@ -32,7 +32,12 @@ def test_the_token_goes_only_into_the_child_environment(monkeypatch: pytest.Monk
     with pytest.raises(ValueError, match="MY_TOKEN, which is not set"):
         platform.extra_env()
     monkeypatch.setenv("MY_TOKEN", "s3cr3t")
-    assert platform.extra_env()["SPARK_REMOTE"].endswith(";token=s3cr3t")
+    env = platform.extra_env()
+    # PySpark's client reads the token from this variable; the URL keeps its own params
+    assert env == {
+        "SPARK_REMOTE": "sc://spark.example:443/;use_ssl=true",
+        "SPARK_CONNECT_AUTHENTICATE_TOKEN": "s3cr3t",
+    }
     assert "s3cr3t" not in str(platform.facts_extra()) and "s3cr3t" not in str(profile)
 
 

@@ -14,7 +14,7 @@ from paasport.platforms.spark_submit import build_env
 def test_registry_resolves_local_and_rejects_unknown() -> None:
     assert get_platform_class("local") is LocalPlatform
     with pytest.raises(
-        UnknownPlatformError, match=r"unknown platform 'emrr' .*known: emr, .*local, standalone"
+        UnknownPlatformError, match=r"unknown platform 'emrr' .*known: .*emr, .*local, standalone"
     ):
         get_platform_class("emrr")
 
