@@ -129,7 +129,6 @@ class GluePlatform(AwsPlatform):
         ensure_job(glue, p, name, artifacts)
         params = start_job_run_params(p, name, request, artifacts)
         # Glue passes no env vars to the driver: the context goes through S3 as well
-        # Glue passes no env vars to the driver: the context goes through S3 as well
         client = _client_class()(
             p,
             request.timeout_s,

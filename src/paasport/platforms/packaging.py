@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: folders that are never part of the project's code
 _SKIP_DIRS = {".venv", "venv", "data", "build", "dist", "node_modules", "__pycache__", "tests"}
@@ -87,16 +87,43 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def upload(s3: Any, local: Path, bucket: str, prefix: str) -> str:
+class ArtifactStore(Protocol):
+    """Where a platform's artifacts live (S3, DBFS, a volume, GCS): keys are relative paths."""
+
+    def has(self, key: str) -> bool: ...
+
+    def put(self, local: Path, key: str) -> None: ...
+
+    def uri(self, key: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class S3Store:
+    s3: Any  # a boto3 S3 client
+    bucket: str
+
+    def has(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except Exception as exc:
+            if _status(exc) not in (404, 403):
+                raise
+            return False
+
+    def put(self, local: Path, key: str) -> None:
+        self.s3.upload_file(str(local), self.bucket, key)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+def upload(store: ArtifactStore, local: Path, prefix: str) -> str:
     """Upload `local` under `<prefix>/artifacts/<sha256>/<name>` unless it is there already."""
     key = f"{prefix.strip('/')}/artifacts/{file_digest(local)[:24]}/{local.name}"
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except Exception as exc:
-        if _status(exc) not in (404, 403):
-            raise
-        s3.upload_file(str(local), bucket, key)
-    return f"s3://{bucket}/{key}"
+    if not store.has(key):
+        store.put(local, key)
+    return store.uri(key)
 
 
 def _status(exc: Exception) -> int | None:
@@ -106,15 +133,15 @@ def _status(exc: Exception) -> int | None:
 
 
 def package_job(
-    s3: Any, script: Path, project_root: Path | None, bucket: str, prefix: str
+    store: ArtifactStore, script: Path, project_root: Path | None, prefix: str
 ) -> Artifacts:
     """Upload the job script and (when the project has a pyproject.toml) its wheel."""
     wheel_uri = None
     version = file_digest(script)[:16]
     if project_root is not None and (project_root / "pyproject.toml").is_file():
         wheel = build_wheel(project_root)
-        wheel_uri = upload(s3, wheel, bucket, prefix)
+        wheel_uri = upload(store, wheel, prefix)
         version = wheel.parent.name
     return Artifacts(
-        script_uri=upload(s3, script, bucket, prefix), wheel_uri=wheel_uri, code_version=version
+        script_uri=upload(store, script, prefix), wheel_uri=wheel_uri, code_version=version
     )

@@ -19,7 +19,7 @@ from paasport.platforms.aws_common import (
     classify_failure,
     wait_until_done,
 )
-from paasport.platforms.packaging import source_hash, upload
+from paasport.platforms.packaging import S3Store, source_hash, upload
 
 
 class FakeClock:
@@ -108,9 +108,10 @@ def test_artifacts_are_content_addressed_and_uploaded_once(tmp_path: Path) -> No
         for path, text in ((one, "print(1)\n"), (two, "print(2)\n")):
             path.parent.mkdir()
             path.write_text(text)
-        uri_one = upload(s3, one, "art", "p")
-        assert upload(s3, one, "art", "p") == uri_one  # same bytes, same key
-        uri_two = upload(s3, two, "art", "p")
+        store = S3Store(s3, "art")
+        uri_one = upload(store, one, "p")
+        assert upload(store, one, "p") == uri_one  # same bytes, same key
+        uri_two = upload(store, two, "p")
         assert uri_one != uri_two and uri_one.endswith("/job.py")  # same name, other key
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="art")["Contents"]]
         assert len(keys) == 2

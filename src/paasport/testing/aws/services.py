@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from paasport.testing.aws.faults import FaultBook
-from paasport.testing.aws.spark_runner import SparkRun, job_env, tail, upload_logs
+from paasport.testing.spark_runner import SparkRun, job_env, s3_fetcher, tail, upload_logs
 
 ACCOUNT = "123456789012"
 TERMINAL_EMR = {"TERMINATED", "TERMINATED_WITH_ERRORS"}
@@ -93,7 +93,9 @@ class Driver:
                 return False
             t.slot = True
         workdir = self.node.workdir / "runs" / self.service / key.replace(":", "_")
-        t.run = SparkRun(key, args, job_env(self.node.base_env, env), workdir, self.node.s3)
+        t.run = SparkRun(
+            key, args, job_env(self.node.base_env, env), workdir, s3_fetcher(self.node.s3)
+        )
         t.run.start()
         self.node.log_event(event="job_started", service=self.service, key=key)
         return True

@@ -1,8 +1,10 @@
-"""Run a submitted Spark job for real: fetch its s3:// artifacts, then spark-submit it here.
+"""Run a submitted Spark job for real: fetch its remote artifacts, then spark-submit it here.
 
 The emulated services hand over the spark-submit arguments the real service would run (EMR step
-args, EMR Serverless / EKS `sparkSubmitParameters`, a Glue script and its arguments). The
-cluster manager becomes `local[2]` and the deploy mode client; everything else is kept.
+args, EMR Serverless / EKS `sparkSubmitParameters`, a Glue script and its arguments, a
+Databricks or Dataproc job). The cluster manager becomes `local[2]` and the deploy mode client;
+everything else is kept. Where artifacts live (S3, DBFS, GCS) is the service's business: it
+passes a `Fetcher` that copies one remote file to a local path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,23 @@ _FILE_OPTIONS = {"--py-files", "--files", "--jars", "--archives"}
 def split_s3(uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
+
+
+#: copies the remote file at a URI to a local path; returns False for URIs it does not handle
+Fetcher = Callable[[str, Path], bool]
+
+
+def s3_fetcher(s3: Any) -> Fetcher:
+    """A fetcher for s3:// URIs through a boto3 S3 client."""
+
+    def fetch(uri: str, local: Path) -> bool:
+        if not uri.startswith("s3://"):
+            return False
+        bucket, key = split_s3(uri)
+        s3.download_file(bucket, key, str(local))
+        return True
+
+    return fetch
 
 
 @dataclass
@@ -56,11 +75,12 @@ class SparkRun:
     submit_args: list[str]
     env: dict[str, str]
     workdir: Path
-    s3: Any  # boto3 S3 client of the emulated account
+    fetch: Fetcher  # how the service's artifacts reach this machine
     outcome: JobOutcome = field(default_factory=JobOutcome)
     _proc: subprocess.Popen[bytes] | None = None
     _thread: threading.Thread | None = None
     _kill_reason: str | None = None
+    _fetched: int = 0
 
     def start(self) -> SparkRun:
         self.outcome.started = time.time()
@@ -83,15 +103,16 @@ class SparkRun:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _fetch(self, uri: str) -> str:
-        bucket, key = split_s3(uri)
-        local = self.workdir / "artifacts" / bucket / key
-        local.parent.mkdir(parents=True, exist_ok=True)
-        self.s3.download_file(bucket, key, str(local))
-        return str(local)
-
     def _localize(self, value: str) -> str:
-        parts = [self._fetch(p) if p.startswith("s3://") else p for p in value.split(",")]
+        """Each remote file of a comma-separated list, copied here (local paths stay)."""
+        parts = []
+        for part in value.split(","):
+            # a folder per file keeps the file name, which spark-submit and pip look at
+            self._fetched += 1
+            name = part.rstrip("/").rsplit("/", 1)[-1]
+            local = self.workdir / "artifacts" / str(self._fetched) / name
+            local.parent.mkdir(parents=True, exist_ok=True)
+            parts.append(str(local) if self.fetch(part, local) else part)
         return ",".join(parts)
 
     def command(self) -> list[str]:
@@ -111,7 +132,7 @@ class SparkRun:
             arg = args[i]
             if not arg.startswith("-"):
                 # the application and its arguments
-                out.append(self._localize(arg) if arg.startswith("s3://") else arg)
+                out.append(self._localize(arg))
                 out.extend(args[i + 1 :])
                 break
             if arg in _FLAGS:

@@ -1,0 +1,239 @@
+"""What every remote platform shares (AWS, Databricks, GCP): profile fields for tags and polling,
+failure kinds, our own wait loop, shipping the job's artifacts, and retrying capacity errors.
+
+Waiting is our own loop with backoff and no cap but the asset's timeout: the Dagster clients
+wait with fixed sleeps (Databricks, Glue) or boto waiters that give up after about 30 minutes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster
+from pydantic import Field
+
+from paasport.platforms.base import LaunchOutcome, LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.platforms.packaging import Artifacts, ArtifactStore, package_job
+
+
+class RemoteProfile(ProfileBase):
+    prefix: str = Field("paasport", description="path prefix for everything paasport writes")
+    team: str | None = Field(None, description="cost-attribution tag `team`")
+    tags: dict[str, str] = Field(default_factory=dict)
+    #: first poll interval; grows by half each poll up to poll_max_s
+    poll_s: float = Field(5.0, gt=0)
+    poll_max_s: float = Field(60.0, gt=0)
+    #: how often Dagster reads the job's Pipes messages
+    pipes_poll_s: float = Field(5.0, gt=0)
+
+
+class RemoteRunError(RuntimeError):
+    """The remote job failed; `kind` says how, so callers can decide to retry or fail over."""
+
+    kind = "job_failed"
+
+    def __init__(self, message: str, facts: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.facts = dict(facts or {})
+
+
+class SpotLossError(RemoteRunError):
+    kind = "spot_loss"
+
+
+class CapacityError(RemoteRunError):
+    kind = "capacity"
+
+
+class RunTimeoutError(RemoteRunError):
+    kind = "timeout"
+
+
+@dataclass
+class Waited:
+    """The last answer of a poll loop and when each state was first seen."""
+
+    response: Any
+    state: str
+    first_seen: dict[str, float] = field(default_factory=dict)
+    started: float = 0.0
+
+    def seconds_until(self, *states: str) -> float | None:
+        seen = [self.first_seen[s] for s in states if s in self.first_seen]
+        return min(seen) - self.started if seen else None
+
+
+def wait_until_done(
+    fetch: Callable[[], Any],
+    state_of: Callable[[Any], str],
+    terminal: set[str],
+    *,
+    poll_s: float,
+    poll_max_s: float,
+    timeout_s: float | None,
+    on_timeout: Callable[[], None],
+    log: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Waited:
+    """Poll with backoff until a terminal state; no limit but `timeout_s` (None: none)."""
+    started = clock()
+    waited = Waited(response=None, state="", started=started)
+    delay = poll_s
+    while True:
+        response = fetch()
+        state = state_of(response)
+        now = clock()
+        if state not in waited.first_seen:
+            waited.first_seen[state] = now
+            log(f"remote state {state} after {now - started:.0f} s")
+        waited.response, waited.state = response, state
+        if state in terminal:
+            return waited
+        if timeout_s is not None and now - started > timeout_s:
+            on_timeout()
+            raise RunTimeoutError(
+                f"the remote run did not finish within the asset's timeout of {timeout_s:.0f} s "
+                f"(last state {state}); it was cancelled"
+            )
+        sleep(delay)
+        delay = min(poll_max_s, delay * 1.5)
+
+
+def cost_tags(profile: RemoteProfile, request: LaunchRequest, code_version: str) -> dict[str, str]:
+    """Tags for cost attribution: asset, partition, run id, team, code version."""
+    tags = {
+        "paasport:asset": request.params.asset or "",
+        "paasport:partition": request.params.partition_key or "",
+        "paasport:run-id": request.params.run_id,
+        "paasport:code-version": code_version,
+        **({"team": profile.team} if profile.team else {}),
+        **profile.tags,
+    }
+    return {k: v[:256] for k, v in tags.items() if v}
+
+
+class RemotePlatform(Platform):
+    """Launch = package once, then run; capacity errors at start are retried with backoff."""
+
+    @property
+    def remote(self) -> RemoteProfile:
+        assert isinstance(self.profile, RemoteProfile)
+        return self.profile
+
+    def capacity_retries(self) -> tuple[int, float]:
+        """How often a capacity error at start is retried, and the first backoff in seconds."""
+        return 0, 0.0
+
+    def artifact_store(self) -> tuple[ArtifactStore, Any]:
+        """Where artifacts go, and the storage client `run_once` gets along with them."""
+        raise NotImplementedError
+
+    def run_once(
+        self, context: Any, request: LaunchRequest, artifacts: Artifacts, storage: Any
+    ) -> tuple[list[Any], RunFacts]:
+        raise NotImplementedError
+
+    def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
+        store, storage = self.artifact_store()
+        artifacts = package_job(store, request.job.script, request.project_root, self.remote.prefix)
+        context.log.info(
+            f"job artifacts (code version {artifacts.code_version}): {artifacts.script_uri}"
+            + (f", {artifacts.wheel_uri}" if artifacts.wheel_uri else "")
+        )
+        retries, backoff = self.capacity_retries()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with warnings.catch_warnings():
+                    # Dagster flags its own message reader internals as preview on every launch
+                    warnings.simplefilter("ignore", category=dagster.PreviewWarning)
+                    results, facts = self.run_once(context, request, artifacts, storage)
+                break
+            except CapacityError as exc:
+                if attempt > retries:
+                    raise
+                delay = backoff * 2 ** (attempt - 1)
+                context.log.warning(
+                    f"capacity error at start (attempt {attempt} of {retries + 1}): {exc}; "
+                    f"retrying in {delay:.0f} s"
+                )
+                time.sleep(delay)
+        facts.extra.update(
+            attempts=attempt,
+            code_version=artifacts.code_version,
+            script_uri=artifacts.script_uri,
+            wheel_uri=artifacts.wheel_uri,
+        )
+        return LaunchOutcome(results=results, facts=facts)
+
+
+def pipes_extras(request: LaunchRequest) -> dict[str, Any]:
+    return {"paasport": request.params.to_extras()}
+
+
+def completed_results(invocation: Any) -> list[Any]:
+    """The Pipes results; a run that ended without reporting anything is a failure."""
+    results = list(invocation.get_results())
+    if not results:
+        raise RemoteRunError(
+            "the remote job ended without reporting a materialization through Pipes "
+            "(did it die before opening Pipes? see its driver log)"
+        )
+    return results
+
+
+class WaitingClient:
+    """Mixed into a Dagster Pipes client: our wait (backoff, asset timeout) replaces its."""
+
+    def __init__(self, profile: RemoteProfile, timeout_s: float | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self.waited: Waited | None = None
+
+    def wait(
+        self,
+        context: Any,
+        label: str,
+        fetch: Callable[[], Any],
+        state_of: Callable[[Any], str],
+        terminal: set[str],
+        cancel: Callable[[], Any],
+    ) -> Any:
+        self.waited = wait_until_done(
+            fetch,
+            state_of,
+            terminal,
+            poll_s=self.profile.poll_s,
+            poll_max_s=self.profile.poll_max_s,
+            timeout_s=self.timeout_s,
+            on_timeout=cancel,
+            log=lambda m: context.log.info(f"[{label}] {m}"),
+        )
+        return self.waited.response
+
+
+def run_client(
+    client: Any, context: Any, request: LaunchRequest, **params: Any
+) -> tuple[list[Any], Waited]:
+    """Run a WaitingClient; the caller's params are copied, never handed over to be mutated."""
+    invocation = client.run(context=context, extras=pipes_extras(request), **copy.deepcopy(params))
+    results = completed_results(invocation)
+    if client.waited is None:
+        raise RemoteRunError("the Pipes client finished without waiting for the remote run")
+    return results, client.waited
+
+
+def durations(waited: Waited, running: str, terminal: set[str]) -> dict[str, float | None]:
+    """queue_s (submitted until running) and run_s (running until ended) as observed."""
+    started = waited.seconds_until(running)
+    ended = waited.seconds_until(*terminal)
+    run_s = ended - started if ended is not None and started is not None else None
+    return {"queue_s": started, "run_s": run_s}
