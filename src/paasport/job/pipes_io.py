@@ -104,9 +104,12 @@ def _mounted_writer() -> Any:
             return PipesBufferedFilesystemMessageWriterChannel(path=path, interval=self.interval)
 
         def get_opened_extras(self) -> PipesExtras:
-            # where Databricks delivers the cluster's logs, so Dagster can forward them
-            root = os.environ.get("PAASPORT_CLUSTER_LOG_ROOT")
-            return {"cluster_driver_log_root": root} if root else {}
+            # where Databricks delivers this cluster's driver logs, so Dagster forwards them
+            destination = os.environ.get("PAASPORT_CLUSTER_LOG_DESTINATION")
+            cluster = os.environ.get("DB_CLUSTER_ID")  # set by Databricks on its nodes
+            if destination and cluster:
+                return {"cluster_driver_log_root": f"{destination}/{cluster}/driver"}
+            return {}
 
     return MountedFileMessageWriter(interval=2)
 

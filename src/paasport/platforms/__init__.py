@@ -23,6 +23,7 @@ class PlatformEntry:
 
 
 AWS_HINT = "pip install 'paasport[aws]'"
+DATABRICKS_HINT = "pip install 'paasport[databricks]'"
 
 #: Every platform paasport knows. Later platforms add one line here and one module.
 REGISTRY: dict[str, PlatformEntry] = {
@@ -37,6 +38,15 @@ REGISTRY: dict[str, PlatformEntry] = {
     ),
     "emr_eks": PlatformEntry("paasport.platforms.emr_eks:EmrEksPlatform", AWS_HINT),
     "glue": PlatformEntry("paasport.platforms.glue:GluePlatform", AWS_HINT),
+    "databricks": PlatformEntry(
+        "paasport.platforms.databricks:DatabricksPlatform", DATABRICKS_HINT
+    ),
+    "databricks_serverless": PlatformEntry(
+        "paasport.platforms.databricks_serverless:DatabricksServerlessPlatform", DATABRICKS_HINT
+    ),
+    "dataproc": PlatformEntry(
+        "paasport.platforms.dataproc:DataprocPlatform", "pip install 'paasport[gcp]'"
+    ),
 }
 
 

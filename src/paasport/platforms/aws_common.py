@@ -25,6 +25,7 @@ from paasport.platforms.remote import (
     SpotLossError,
     Waited,
     WaitingClient,
+    classify_failure,
     completed_results,
     cost_tags,
     durations,
@@ -41,16 +42,6 @@ ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/.+$"
 class AwsProfile(RemoteProfile):
     region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     bucket: str = Field(pattern=BUCKET, description="artifacts and Pipes messages go here")
-
-
-def classify_failure(message: str) -> type[RemoteRunError]:
-    """The kind of failure a service's state-change message describes."""
-    text = message.lower()
-    if "spot" in text and ("interrupt" in text or "reclaim" in text or "terminat" in text):
-        return SpotLossError
-    if "insufficientinstancecapacity" in text or "insufficient capacity" in text:
-        return CapacityError
-    return RemoteRunError
 
 
 def boto_client(service: str, region: str) -> Any:

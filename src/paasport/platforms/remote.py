@@ -54,6 +54,17 @@ class RunTimeoutError(RemoteRunError):
     kind = "timeout"
 
 
+def classify_failure(message: str) -> type[RemoteRunError]:
+    """The kind of failure a service's state or termination message describes."""
+    text = message.lower().replace("_", " ")
+    if "spot" in text and ("interrupt" in text or "reclaim" in text or "terminat" in text):
+        return SpotLossError
+    capacity = ("insufficientinstancecapacity", "insufficient capacity", "instance capacity")
+    if any(words in text for words in capacity):
+        return CapacityError
+    return RemoteRunError
+
+
 @dataclass
 class Waited:
     """The last answer of a poll loop and when each state was first seen."""

@@ -39,11 +39,32 @@ def _aws(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
     return start
 
 
+def _databricks(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
+    @contextmanager
+    def start() -> Iterator[dict[str, Any]]:
+        from paasport.testing.databricks import DatabricksEmulator
+
+        with DatabricksEmulator() as workspace:
+            yield workspace.profile(platform)
+
+    return start
+
+
+@contextmanager
+def _dataproc() -> Iterator[dict[str, Any]]:
+    from paasport.testing.gcp import GcpEmulator
+
+    with GcpEmulator() as gcp:
+        yield gcp.profile()
+
+
 #: platform name -> context manager yielding the profile of the running emulator
 EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, Any]]]] = {
     "standalone": _standalone,
     "connect": _connect,
     **{name: _aws(name) for name in ("emr", "emr_serverless", "emr_eks", "glue")},
+    **{name: _databricks(name) for name in ("databricks", "databricks_serverless")},
+    "dataproc": _dataproc,
 }
 
 

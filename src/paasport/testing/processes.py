@@ -108,3 +108,26 @@ class Service:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class EnvOverlay:
+    """Sets variables in this process's environment (hiding others) and puts them back after:
+    how an emulator points the standard clients at itself and away from any real account."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def apply(self, values: dict[str, str], hide: tuple[str, ...] = ()) -> None:
+        for key in (*values, *hide):
+            self._saved.setdefault(key, os.environ.get(key))
+        for key in hide:
+            os.environ.pop(key, None)
+        os.environ.update(values)
+
+    def restore(self) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved.clear()

@@ -6,12 +6,7 @@ SeaweedFS, and a real spark-submit of the job.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +18,7 @@ import pytest
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.aws import BUCKET, AwsEmulator, Faults
+from paasport.testing.children import run_partitions, start_child, wait_for
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
@@ -132,7 +128,7 @@ def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
     )
     assert not result.success
     assert "timeout of 12 s" in error_text(result)
-    _wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
+    wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
     assert time.time() - started < 90
 
 
@@ -144,52 +140,12 @@ def test_a_failing_step_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> Non
     assert "FAILED" in error_text(result) and "asked to fail" in error_text(result)
 
 
-PARTITION_CHILD = textwrap.dedent(
-    """
-    import json, sys
-    import dagster as dg
-    from paasport.dagster import PaasportResource, spark_asset
-    job, out, profile, key = sys.argv[1], sys.argv[2], eval(sys.argv[3]), sys.argv[4]
-    asset = spark_asset(
-        name="counts", job=job, params={"output": out, "n": "700"}, checks=["has_rows"],
-        partitions_def=dg.StaticPartitionsDefinition([str(i) for i in range(1, 9)]),
-    )
-    result = dg.materialize(
-        [asset],
-        instance=dg.DagsterInstance.ephemeral(),
-        partition_key=key,
-        resources={"paasport": PaasportResource(extra_profiles={"cloud": profile})},
-        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
-    )
-    meta = result.asset_materializations_for_node("counts")[0].metadata
-    print("FACTS " + json.dumps(meta["platform_facts"].value))
-    """
-)
-
-
 @pytest.mark.parametrize("platform", ["emr", "glue"])
 def test_eight_partitions_at_once(aws: AwsEmulator, tmp_path: Path, platform: str) -> None:
     keys = [str(i) for i in range(1, 9)]
     before = {o["Key"] for o in _objects(aws)}
     # one process per partition, as Dagster's multiprocess executor or eight runs would do
-    profile = repr(aws.profile(platform))
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", PARTITION_CHILD, str(JOB), str(tmp_path), profile, key],
-            env=os.environ.copy(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for key in keys
-    ]
-    outputs = [child.communicate(timeout=600) for child in children]
-    for child, (_, err) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, err[-3000:]
-    results = [
-        json.loads(next(line for line in out.splitlines() if line.startswith("FACTS "))[6:])
-        for out, _ in outputs
-    ]
+    results = run_partitions(JOB, tmp_path, aws.profile(platform), keys)
     for key in keys:  # every output is correct
         rows = pq.read_table(tmp_path / key).to_pylist()
         assert sum(r["count"] for r in rows) == 700 * int(key), key
@@ -212,43 +168,18 @@ def _objects(aws: AwsEmulator) -> list[dict[str, Any]]:
     return out
 
 
-CHILD = textwrap.dedent(
-    """
-    import sys
-    import dagster as dg
-    from paasport.dagster import PaasportResource, spark_asset
-    job, out, profile = sys.argv[1], sys.argv[2], eval(sys.argv[3])
-    asset = spark_asset(
-        name="counts", job=job, params={"output": out, "sleep_s": "120"}, checks=["has_rows"]
-    )
-    dg.materialize(
-        [asset],
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={"paasport": PaasportResource(extra_profiles={"cloud": profile})},
-        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
-    )
-    """
-)
-
-
 @pytest.mark.parametrize("platform", ["emr"])
 def test_killing_the_dagster_run_cancels_the_remote_job(
     aws: AwsEmulator, tmp_path: Path, platform: str
 ) -> None:
     started = time.time()
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(JOB), str(tmp_path / "out"),
-         repr(aws.profile(platform))],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    child = start_child(JOB, tmp_path / "out", aws.profile(platform), sleep_s="120")
     try:
-        _wait_for(lambda: _events(aws, "job_started", started), 120, "the remote job to start")
+        wait_for(lambda: _events(aws, "job_started", started), 120, "the remote job to start")
         time.sleep(8)  # well into the run: the job sleeps 120 s after writing its output
         killed_at = time.time()
         child.send_signal(signal.SIGINT)  # what Dagster's run termination does to a run worker
-        _wait_for(lambda: _events(aws, "job_killed", started), 30, "the remote job to be killed")
+        wait_for(lambda: _events(aws, "job_killed", started), 30, "the remote job to be killed")
         cancelled_in = _events(aws, "job_killed", started)[0]["t"] - killed_at
         assert cancelled_in <= 15, cancelled_in
         assert child.wait(timeout=60) != 0
@@ -264,11 +195,3 @@ def test_killing_the_dagster_run_cancels_the_remote_job(
 
 def _events(aws: AwsEmulator, kind: str, since: float) -> list[dict[str, Any]]:
     return [e for e in aws.events() if e["event"] == kind and e["t"] >= since]
-
-
-def _wait_for(check: Any, timeout_s: float, what: str) -> None:
-    deadline = time.time() + timeout_s
-    while not check():
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)

@@ -2,6 +2,6 @@
 jobs really run with spark-submit on this machine."""
 
 from paasport.testing.aws.emulator import BUCKET, REGION, AwsEmulator
-from paasport.testing.aws.faults import Faults
+from paasport.testing.faults import Faults
 
 __all__ = ["BUCKET", "REGION", "AwsEmulator", "Faults"]

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from paasport.java import java_env
-from paasport.testing.aws.faults import Faults, write_faults
-from paasport.testing.processes import ServerProcess, Service, free_port, port_open
+from paasport.testing.faults import Faults, write_faults
+from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
 
 REGION = "us-east-1"
@@ -45,7 +45,7 @@ class AwsEmulator(Service):
         self.port = free_port()
         self.s3 = SeaweedS3(self.workdir / "s3")
         self._server: ServerProcess | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self._env = EnvOverlay()
         self.application_id = ""
         self.virtual_cluster_id = ""
 
@@ -90,11 +90,7 @@ class AwsEmulator(Service):
         return self
 
     def _activate(self) -> None:
-        for key in (*self.env(), *_MASKED):
-            self._saved_env[key] = os.environ.get(key)
-        for key in _MASKED:
-            os.environ.pop(key, None)
-        os.environ.update(self.env())
+        self._env.apply(self.env(), hide=_MASKED)
 
     def _bootstrap(self) -> None:
         """What an account has before paasport runs: a bucket, a role, an app, a virtual cluster."""
@@ -156,9 +152,4 @@ class AwsEmulator(Service):
             self._server.stop()
             self._server = None
         self.s3.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env.clear()
+        self._env.restore()

@@ -11,7 +11,7 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
-from paasport.testing.aws.faults import FaultBook
+from paasport.testing.faults import FaultBook
 
 
 def patch_glue() -> None:

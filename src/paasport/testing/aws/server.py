@@ -34,9 +34,9 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from paasport.testing.aws import moto_patches
-    from paasport.testing.aws.faults import FaultBook
     from paasport.testing.aws.job_services import EmrEksDriver, EmrServerlessDriver, GlueDriver
     from paasport.testing.aws.services import ACCOUNT, Driver, EmrDriver, Node
+    from paasport.testing.faults import FaultBook
 
     faults = FaultBook(args.workdir / "faults.json", args.workdir / "events.jsonl")
     moto_patches.apply_all(faults)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from paasport.testing.aws.faults import FaultBook
+from paasport.testing.faults import FaultBook
 from paasport.testing.spark_runner import SparkRun, job_env, s3_fetcher, tail, upload_logs
 
 ACCOUNT = "123456789012"

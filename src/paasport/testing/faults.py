@@ -1,4 +1,4 @@
-"""Faults the AWS emulator can inject, as data: written by the test, read by the emulator."""
+"""Faults the emulators can inject, as data: written by the test, read by the emulator."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ class Faults(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: EMR: the next N clusters lose their Spot capacity `spot_loss_after_s` into the first step
+    #: EMR, Databricks: the next N clusters lose their Spot capacity `spot_loss_after_s` into
+    #: the first step
     spot_loss: int = Field(0, ge=0)
     spot_loss_after_s: float = Field(3.0, ge=0)
-    #: EMR: the next N clusters fail to start with an EC2 insufficient-capacity error
+    #: EMR, Databricks: the next N clusters fail to start with a cloud capacity error
     capacity_errors: int = Field(0, ge=0)
     #: the next N describe/get calls are answered with ThrottlingException
     throttles: int = Field(0, ge=0)
     #: extra seconds every cluster/job spends starting
     slow_start_s: float = Field(0.0, ge=0)
+    #: Databricks: the next N submissions are carried out but their answer is lost (the
+    #: connection drops), so the client retries the same request
+    lost_answers: int = Field(0, ge=0)
 
 
 class FaultBook:

@@ -1,0 +1,102 @@
+"""An emulated Databricks workspace: the real databricks-sdk and dagster-databricks clients talk
+to it over HTTP on 127.0.0.1, and it runs each submitted task with spark-submit here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
+from paasport.testing.databricks.server import Workspace, serve
+from paasport.testing.databricks.storage import Storage
+from paasport.testing.faults import FaultBook, Faults, write_faults
+from paasport.testing.processes import EnvOverlay, Service
+
+#: the workspace's personal access token; reaches the SDK through DATABRICKS_TOKEN only
+TOKEN = "dapi-paasport-emulator"
+#: variables that could point the SDK at a real workspace; hidden while the emulator runs
+_MASKED = (
+    "DATABRICKS_HOST",
+    "DATABRICKS_CONFIG_PROFILE",
+    "DATABRICKS_CLIENT_ID",
+    "DATABRICKS_CLIENT_SECRET",
+    "DATABRICKS_CONFIG_FILE",
+    "DATABRICKS_AUTH_TYPE",
+)
+
+
+class DatabricksEmulator(Service):
+    def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
+        self._own_workdir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-databricks-"))
+        self.slots = slots
+        self._env = EnvOverlay()
+        self._server: Any = None
+        self.workspace: Workspace | None = None
+
+    @property
+    def host(self) -> str:
+        assert self._server is not None, "the emulator is not running"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> DatabricksEmulator:
+        storage = Storage(self.workdir)
+        self.volume = storage.create_volume("main", "default", "paasport")
+        faults = FaultBook(self.workdir / "faults.json", self.workdir / "events.jsonl")
+        # the host is known once the server listens; the run book gets it right after
+        runs = RunBook(storage, faults, self.workdir / "runs", "", slots=self.slots)
+        self.workspace = Workspace(storage, runs, faults, TOKEN)
+        self._server = serve(self.workspace)
+        runs.host = self.host
+        self._env.apply({"DATABRICKS_TOKEN": TOKEN}, hide=_MASKED)
+        return self
+
+    def stop(self) -> None:
+        if self.workspace is not None:
+            for run in list(self.workspace.runs.runs.values()):
+                if run.spark is not None:
+                    run.spark.kill("the emulator stopped")
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self._env.restore()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def profile(self, platform: str) -> dict[str, Any]:
+        """A profile (config data) for `platform` that points at this workspace."""
+        common: dict[str, Any] = {
+            "platform": platform,
+            "host": self.host,
+            "poll_s": 0.5,
+            "poll_max_s": 2.0,
+            "pipes_poll_s": 0.5,
+        }
+        if platform == "databricks":
+            return {**common, "artifacts_path": "dbfs:/paasport", "node_type_id": "m5d.xlarge",
+                    "num_workers": 2}  # fmt: skip
+        if platform == "databricks_serverless":
+            return {**common, "artifacts_path": f"{self.volume}/artifacts",
+                    "pipes_volume": f"{self.volume}/pipes"}  # fmt: skip
+        raise KeyError(f"the Databricks emulator does not emulate platform '{platform}'")
+
+    def set_faults(self, faults: Faults) -> None:
+        write_faults(self.workdir / "faults.json", faults)
+
+    def events(self) -> list[dict[str, Any]]:
+        path = self.workdir / "events.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def submitted(self) -> list[dict[str, Any]]:
+        """Every runs/submit request body the workspace carried out (one per run)."""
+        assert self.workspace is not None
+        return [run.request for run in self.workspace.runs.runs.values()]
+
+
+__all__ = ["EXISTING_CLUSTER_ID", "TOKEN", "DatabricksEmulator", "Faults"]
