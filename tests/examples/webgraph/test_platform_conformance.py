@@ -2,9 +2,11 @@
 
 The `edges` asset of one webgraph partition (WAT parsing, a corrupt gzip member and a truncated
 record skipped and counted) runs on local Spark first; then on each platform, emulated here:
-a standalone cluster, a Spark Connect server, and the AWS emulator (EMR, EMR Serverless, EMR on
-EKS, Glue through the dagster-aws Pipes clients, boto3 over HTTP, a real spark-submit). Each
-must give the same rows, report the same metadata through Pipes, and add its own run facts.
+a standalone cluster, a Spark Connect server, the AWS emulator (EMR, EMR Serverless, EMR on
+EKS, Glue through the dagster-aws Pipes clients, boto3 over HTTP, a real spark-submit) and the
+Databricks workspace emulator (classic and serverless through dagster-databricks and
+databricks-sdk over HTTP). Each must give the same rows, report the same metadata through
+Pipes, and add its own run facts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from paasport.dagster import PaasportResource
 from paasport.testing import emulate
 from paasport.testing.aws import AwsEmulator
+from paasport.testing.databricks import DatabricksEmulator
 from webgraph.assets import WebgraphPaths, webgraph_assets
 from webgraph.layout import local_path, output_uri
 from webgraph.run import read_parquet_rows
@@ -29,7 +32,8 @@ from webgraph.sample import SampleInfo, generate_sample
 pytestmark = pytest.mark.spark
 
 AWS = ("emr", "emr_serverless", "emr_eks", "glue")
-PLATFORMS = ("standalone", "connect", *AWS)
+DATABRICKS = ("databricks", "databricks_serverless")
+PLATFORMS = ("standalone", "connect", *AWS, *DATABRICKS)
 #: what the job reports through Pipes, identical wherever it runs
 SAME = ("output_rows", "dagster/row_count", "records", "corrupt_members", "skipped_records",
         "seed_domains", "input_files", "input_bytes", "mode")  # fmt: skip
@@ -41,6 +45,11 @@ FACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "emr_serverless": (("platform_application_id", "platform_job_run_id"), ()),
     "emr_eks": (("platform_virtual_cluster_id", "platform_job_run_id"), ()),
     "glue": (("platform_glue_job_name", "platform_glue_job_run_id"), ("dpu_seconds",)),
+    "databricks": (
+        ("platform_databricks_run_id", "platform_databricks_cluster_id"),
+        ("num_workers", "run_duration_s"),
+    ),
+    "databricks_serverless": (("platform_databricks_run_id",), ("run_duration_s",)),
 }
 
 
@@ -53,7 +62,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleInfo:
 
 
 class Emulated:
-    """Emulators started on first use and kept for the module; one AWS emulator for four."""
+    """Emulators started on first use and kept for the module; one emulator per cloud."""
 
     def __init__(self, stack: ExitStack) -> None:
         self.stack = stack
@@ -64,6 +73,9 @@ class Emulated:
             if platform in AWS:
                 aws = self.stack.enter_context(AwsEmulator(slots=2))
                 self.profiles.update({name: aws.profile(name) for name in AWS})
+            elif platform in DATABRICKS:
+                workspace = self.stack.enter_context(DatabricksEmulator(slots=2))
+                self.profiles.update({name: workspace.profile(name) for name in DATABRICKS})
             else:
                 self.profiles[platform] = self.stack.enter_context(emulate(platform))
         return self.profiles[platform]
