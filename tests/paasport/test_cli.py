@@ -59,4 +59,7 @@ def test_demo_emulate_names_the_platforms_it_can_emulate(tmp_path: Path) -> None
     out = " ".join(result.output.split())
     assert result.exit_code == 2, out
     assert "no emulator for platform 'local' (emulated: " in out
-    assert "connect, emr, emr_eks, emr_serverless, glue, standalone" in out
+    assert (
+        "connect, databricks, databricks_serverless, dataproc, emr, emr_eks, emr_serverless,"
+        " glue, standalone" in out
+    )

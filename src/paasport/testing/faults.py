@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,14 +20,16 @@ class Faults(BaseModel):
     #: the first step
     spot_loss: int = Field(0, ge=0)
     spot_loss_after_s: float = Field(3.0, ge=0)
-    #: EMR, Databricks: the next N clusters fail to start with a cloud capacity error
+    #: EMR, Databricks, Dataproc: the next N clusters fail to start with a cloud capacity error
     capacity_errors: int = Field(0, ge=0)
-    #: the next N describe/get calls are answered with ThrottlingException
+    #: Dataproc: the next N cluster creations are refused at once (not enough CPUS quota)
+    quota_errors: int = Field(0, ge=0)
+    #: the next N describe/get calls are answered as throttled (ThrottlingException, HTTP 429)
     throttles: int = Field(0, ge=0)
     #: extra seconds every cluster/job spends starting
     slow_start_s: float = Field(0.0, ge=0)
-    #: Databricks: the next N submissions are carried out but their answer is lost (the
-    #: connection drops), so the client retries the same request
+    #: Databricks, Dataproc: the next N submissions are carried out but their answer is lost,
+    #: so the client retries the same request
     lost_answers: int = Field(0, ge=0)
 
 
@@ -75,3 +78,19 @@ def write_faults(path: Path, faults: Faults) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(faults.model_dump_json())
     tmp.replace(path)
+
+
+class FaultJournal:
+    """An emulator's test-facing side of faults and events, both files in its `workdir`."""
+
+    workdir: Path
+
+    def set_faults(self, faults: Faults) -> None:
+        write_faults(self.workdir / "faults.json", faults)
+
+    def events(self) -> list[dict[str, Any]]:
+        """What the emulator did, in order (runs, clusters, faults fired), one dict each."""
+        path = self.workdir / "events.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

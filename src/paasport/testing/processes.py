@@ -7,11 +7,15 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+from types import FrameType, TracebackType
+from typing import ClassVar, Self
 
 
 def free_port() -> int:
@@ -131,3 +135,63 @@ class EnvOverlay:
             else:
                 os.environ[key] = value
         self._saved.clear()
+
+
+class LocalHttpServer(Service):
+    """One server process on a free port of 127.0.0.1 with its data and log in `workdir`;
+    ready when `health_path` answers at all (any HTTP status)."""
+
+    title: ClassVar[str]
+    health_path: ClassVar[str] = "/"
+
+    def __init__(self, workdir: Path | None = None, start_timeout_s: float = 60.0) -> None:
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-server-"))
+        self.start_timeout_s = start_timeout_s
+        self.port = free_port()
+        self._server: ServerProcess | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, data: Path) -> list[str]:
+        """The server's command line, keeping its data in `data`."""
+        raise NotImplementedError
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}{self.health_path}", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answers
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self) -> Self:
+        data = self.workdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "server.log"
+        self._server = ServerProcess(self.title, self.command(data), log)
+        self._server.wait_ready(self._ready, self.start_timeout_s)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def tick_until_signalled(workdir: Path, tick: Callable[[], None], period_s: float = 0.2) -> None:
+    """An emulator server's main loop: say ready (`workdir/ready`), then advance the emulated
+    world every `period_s` until SIGTERM or SIGINT."""
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    (workdir / "ready").write_text(str(os.getpid()))
+    while not stopping.is_set():
+        tick()
+        time.sleep(period_s)

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from paasport.testing.processes import ServerProcess, Service, free_port
+from paasport.testing.processes import LocalHttpServer, free_port
 
 
 def weed_binary() -> str:
@@ -28,29 +25,11 @@ def weed_binary() -> str:
     return found
 
 
-class SeaweedS3(Service):
-    def __init__(self, workdir: Path | None = None, start_timeout_s: float = 60.0) -> None:
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-s3-"))
-        self.start_timeout_s = start_timeout_s
-        self.port = free_port()
-        self._server: ServerProcess | None = None
+class SeaweedS3(LocalHttpServer):
+    title = "SeaweedFS S3"
+    health_path = "/healthz"
 
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.endpoint_url}/healthz", timeout=2):
-                return True
-        except urllib.error.HTTPError:
-            return True  # it answers: the gateway is up
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def start(self) -> SeaweedS3:
-        data = self.workdir / "data"
-        data.mkdir(parents=True, exist_ok=True)
+    def command(self, data: Path) -> list[str]:
         ports = {
             "master.port": free_port(),
             "volume.port": free_port(),
@@ -63,7 +42,7 @@ class SeaweedS3(Service):
         # gRPC ports default to port+10000, which may be taken: choose them too
         for name in ("master", "volume", "filer", "s3", "admin"):
             args.append(f"-{name}.port.grpc={free_port()}")
-        cmd = [
+        return [
             weed_binary(),
             "mini",
             f"-dir={data}",
@@ -75,11 +54,3 @@ class SeaweedS3(Service):
             "-master.telemetry=false",
             *args,
         ]
-        self._server = ServerProcess("SeaweedFS S3", cmd, self.workdir / "weed.log")
-        self._server.wait_ready(self._ready, self.start_timeout_s)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None

@@ -5,8 +5,9 @@ record skipped and counted) runs on local Spark first; then on each platform, em
 a standalone cluster, a Spark Connect server, the AWS emulator (EMR, EMR Serverless, EMR on
 EKS, Glue through the dagster-aws Pipes clients, boto3 over HTTP, a real spark-submit) and the
 Databricks workspace emulator (classic and serverless through dagster-databricks and
-databricks-sdk over HTTP). Each must give the same rows, report the same metadata through
-Pipes, and add its own run facts.
+databricks-sdk over HTTP) and the GCP emulator (Dataproc through dagster-gcp and
+google-cloud-dataproc over HTTP, GCS through google-cloud-storage). Each must give the same
+rows, report the same metadata through Pipes, and add its own run facts.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ pytestmark = pytest.mark.spark
 
 AWS = ("emr", "emr_serverless", "emr_eks", "glue")
 DATABRICKS = ("databricks", "databricks_serverless")
-PLATFORMS = ("standalone", "connect", *AWS, *DATABRICKS)
+PLATFORMS = ("standalone", "connect", *AWS, *DATABRICKS, "dataproc")
 #: what the job reports through Pipes, identical wherever it runs
 SAME = ("output_rows", "dagster/row_count", "records", "corrupt_members", "skipped_records",
         "seed_domains", "input_files", "input_bytes", "mode")  # fmt: skip
-#: the run facts each platform adds: id keys, and facts that must be positive
+#: the run facts each platform adds: id keys, and facts that must be positive (a dotted key
+#: reaches into a nested fact)
 FACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "standalone": (("platform_spark_app_id",), ()),
     "connect": (("platform_spark_app_id",), ()),
@@ -50,6 +52,10 @@ FACTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("num_workers", "run_duration_s"),
     ),
     "databricks_serverless": (("platform_databricks_run_id",), ("run_duration_s",)),
+    "dataproc": (
+        ("platform_dataproc_job_id", "platform_dataproc_cluster_name"),
+        ("cluster.vcpus", "cluster.workers.count"),
+    ),
 }
 
 
@@ -145,5 +151,8 @@ def test_same_partition_same_result(
     for key in ids:
         assert meta[key], key
     for key in positive:
-        assert meta["platform_facts"][key] > 0, key
+        value = meta["platform_facts"]
+        for part in key.split("."):
+            value = value[part]
+        assert value > 0, key
     assert meta["wall_time_s"] > 0

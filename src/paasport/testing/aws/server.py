@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import threading
-import time
 from pathlib import Path
-from types import FrameType
+
+from paasport.testing.processes import tick_until_signalled
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
 
@@ -61,21 +60,14 @@ def main() -> None:
             GlueDriver(node, glue_backends[ACCOUNT][region]),
         ]
 
-    stopping = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    (args.workdir / "ready").write_text(str(os.getpid()))
-    while not stopping.is_set():
+    def tick() -> None:
         for driver in drivers:
             try:
                 driver.tick()
             except Exception as exc:  # one bad record must not stop the emulator
                 node.log_event(event="driver_error", service=driver.service, error=repr(exc))
-        time.sleep(0.2)
+
+    tick_until_signalled(args.workdir, tick)
     for driver in drivers:
         for key, t in list(driver.running()):
             driver.cancel(key, t, "emulator stopped")

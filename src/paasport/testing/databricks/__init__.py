@@ -3,7 +3,6 @@ to it over HTTP on 127.0.0.1, and it runs each submitted task with spark-submit 
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
 from paasport.testing.databricks.server import Workspace, serve
 from paasport.testing.databricks.storage import Storage
-from paasport.testing.faults import FaultBook, Faults, write_faults
+from paasport.testing.faults import FaultBook, FaultJournal, Faults
 from paasport.testing.processes import EnvOverlay, Service
 
 #: the workspace's personal access token; reaches the SDK through DATABRICKS_TOKEN only
@@ -28,7 +27,7 @@ _MASKED = (
 )
 
 
-class DatabricksEmulator(Service):
+class DatabricksEmulator(FaultJournal, Service):
     def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-databricks-"))
@@ -83,15 +82,6 @@ class DatabricksEmulator(Service):
             return {**common, "artifacts_path": f"{self.volume}/artifacts",
                     "pipes_volume": f"{self.volume}/pipes"}  # fmt: skip
         raise KeyError(f"the Databricks emulator does not emulate platform '{platform}'")
-
-    def set_faults(self, faults: Faults) -> None:
-        write_faults(self.workdir / "faults.json", faults)
-
-    def events(self) -> list[dict[str, Any]]:
-        path = self.workdir / "events.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     def submitted(self) -> list[dict[str, Any]]:
         """Every runs/submit request body the workspace carried out (one per run)."""
