@@ -20,8 +20,7 @@ import io
 import re
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +35,8 @@ from pydantic import Field, field_validator
 from paasport.platforms.base import LaunchRequest, RunFacts
 from paasport.platforms.packaging import ArtifactStore
 from paasport.platforms.remote import (
+    NamesStoreInContext,
+    NamesStoreInMessages,
     RemotePlatform,
     RemoteProfile,
     RemoteRunError,
@@ -132,33 +133,22 @@ def artifact_store(client: WorkspaceClient, root: str) -> ArtifactStore:
     return DbfsStore(client, root) if root.startswith("dbfs:") else VolumeStore(client, root)
 
 
-# The job side tells DBFS and volume params from local ones by this key (see job/pipes_io.py).
-class DbfsContextInjector(dbx_pipes.PipesDbfsContextInjector):
-    @contextmanager
-    def inject_context(self, context: Any) -> Iterator[dict[str, Any]]:
-        with super().inject_context(context) as params:
-            yield {**params, "store": "dbfs"}
+class DbfsContextInjector(NamesStoreInContext, dbx_pipes.PipesDbfsContextInjector):
+    store = "dbfs"
 
 
-class DbfsMessageReader(dbx_pipes.PipesDbfsMessageReader):
-    @contextmanager
-    def get_params(self) -> Iterator[dict[str, Any]]:
-        with super().get_params() as params:
-            yield {**params, "store": "dbfs"}
+class DbfsMessageReader(NamesStoreInMessages, dbx_pipes.PipesDbfsMessageReader):
+    store = "dbfs"
 
 
-class VolumesContextInjector(dbx_pipes.PipesUnityCatalogVolumesContextInjector):
-    @contextmanager
-    def inject_context(self, context: Any) -> Iterator[dict[str, Any]]:
-        with super().inject_context(context) as params:
-            yield {**params, "store": "volumes"}
+class VolumesContextInjector(
+    NamesStoreInContext, dbx_pipes.PipesUnityCatalogVolumesContextInjector
+):
+    store = "volumes"
 
 
-class VolumesMessageReader(dbx_pipes.PipesUnityCatalogVolumesMessageReader):
-    @contextmanager
-    def get_params(self) -> Iterator[dict[str, Any]]:
-        with super().get_params() as params:
-            yield {**params, "store": "volumes"}
+class VolumesMessageReader(NamesStoreInMessages, dbx_pipes.PipesUnityCatalogVolumesMessageReader):
+    store = "volumes"
 
 
 class DbfsLogReader(dbx_pipes.PipesDbfsLogReader):

@@ -23,7 +23,13 @@ from google.cloud import storage
 from pydantic import Field, field_validator
 
 from paasport.platforms.base import LaunchRequest
-from paasport.platforms.remote import CapacityError, RemoteProfile, RemoteRunError, cost_tags
+from paasport.platforms.remote import (
+    CapacityError,
+    NamesStoreInContext,
+    RemoteProfile,
+    RemoteRunError,
+    cost_tags,
+)
 
 #: GCS bucket names: 3-63 characters of lowercase letters, digits, -, _ and . (no dots here:
 #: dotted names are domain-verified buckets, which paasport does not need)
@@ -160,13 +166,8 @@ def cost_labels(profile: GcpProfile, request: LaunchRequest, code_version: str) 
     return sanitize_labels({**cost_tags(profile, request, code_version), **profile.labels})
 
 
-class GcsContextInjector(dagster_gcp.pipes.PipesGCSContextInjector):
-    """Dagster's GCS context injector; its params name the store (the job side needs it)."""
-
-    @contextmanager
-    def inject_context(self, context: Any) -> Iterator[dict[str, Any]]:
-        with super().inject_context(context) as params:
-            yield {**params, "store": "gcs"}
+class GcsContextInjector(NamesStoreInContext, dagster_gcp.pipes.PipesGCSContextInjector):
+    store = "gcs"
 
 
 class GcsMessageReader(dagster_gcp.pipes.PipesGCSMessageReader):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster
 from pydantic import Field
@@ -127,6 +128,29 @@ def cost_tags(profile: RemoteProfile, request: LaunchRequest, code_version: str)
         **profile.tags,
     }
     return {k: v[:256] for k, v in tags.items() if v}
+
+
+class NamesStoreInContext:
+    """Mixin for a Dagster Pipes context injector: its params name the `store` the job side
+    reads them from (see job/pipes_io.py)."""
+
+    store: ClassVar[str]
+
+    @contextmanager
+    def inject_context(self, context: Any) -> Iterator[dict[str, Any]]:
+        with super().inject_context(context) as params:  # type: ignore[misc]
+            yield {**params, "store": self.store}
+
+
+class NamesStoreInMessages:
+    """Mixin for a Dagster Pipes message reader: its params name the `store`."""
+
+    store: ClassVar[str]
+
+    @contextmanager
+    def get_params(self) -> Iterator[dict[str, Any]]:
+        with super().get_params() as params:  # type: ignore[misc]
+            yield {**params, "store": self.store}
 
 
 class RemotePlatform(Platform):
