@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml
 	# (sed drops pip's notes about package index folders this machine's pip config names but lacks)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	$(BIN)/python -m paasport.java --ensure
+	@if [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver from Debian (the HTML cost report test renders the report in headless Chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "NOTE: /usr/bin/chromedriver is missing: the HTML cost report test needs Debian's chromium and chromium-driver (as root: apt-get install chromium chromium-driver)"; \
+	  fi; \
+	fi
 	touch $(STAMP)
 
 demo: setup

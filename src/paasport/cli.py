@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paasport.config import ConfigError, ProjectConfig, load_config
+from paasport.cli_common import console
+from paasport.cli_common import dagster_instance as _instance
+from paasport.cli_common import project_config as _config
+from paasport.config import ProjectConfig
+from paasport.cost_cli import costs, pricing_app
 
 if TYPE_CHECKING:
-    import dagster as dg
-
     from webgraph.assets import WebgraphPaths
     from webgraph.run import StepSummary
 
@@ -28,32 +29,13 @@ example_app = typer.Typer(help="Run a bundled example on your own data.", no_arg
 sample_app = typer.Typer(help="Generate sample data.", no_args_is_help=True)
 app.add_typer(example_app, name="example")
 app.add_typer(sample_app, name="sample")
-console = Console()
+app.add_typer(pricing_app, name="pricing")
+app.command("costs")(costs)
 
 Platform = Annotated[
     str | None, typer.Option(help="platform or profile for every asset (run tag paasport/platform)")
 ]
 Mode = Annotated[str, typer.Option(help="input mode: wat (fast) or warc (HTML parsing)")]
-
-
-def _config() -> ProjectConfig:
-    try:
-        return load_config()
-    except ConfigError as exc:
-        console.print(f"[red]invalid configuration:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _instance(config: ProjectConfig) -> dg.DagsterInstance:
-    import dagster as dg
-
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(config.root / ".dagster")))
-    home.mkdir(parents=True, exist_ok=True)
-    settings = home / "dagster.yaml"
-    if not settings.exists():
-        # offline by design: no usage statistics, and no telemetry banner on every command
-        settings.write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.get()
 
 
 def _run_with_progress(

@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paasport.platforms import ProfileBase, UnknownPlatformError, get_platform_class, platform_names
+from paasport.pricing.catalog import PricingSettings
 
 CONFIG_FILE = "paasport.toml"
 CONFIG_ENV = "PAASPORT_CONFIG"
@@ -31,6 +32,9 @@ class AssetSettings(BaseModel):
     spark_conf: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
     timeout_s: float | None = Field(None, gt=0, description="cancel runs that take longer")
+    max_cost_usd: float | None = Field(
+        None, gt=0, description="cancel a run whose estimated cost goes over this"
+    )
 
 
 class _RawConfig(BaseModel):
@@ -38,6 +42,10 @@ class _RawConfig(BaseModel):
 
     platform: str = "local"
     params: dict[str, str] = Field(default_factory=dict)
+    max_run_cost_usd: float | None = Field(
+        None, gt=0, description="cap on what all steps of one Dagster run may cost"
+    )
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
     assets: dict[str, AssetSettings] = Field(default_factory=dict)
 
@@ -57,6 +65,8 @@ class ProjectConfig:
     assets: Mapping[str, AssetSettings]
     #: how errors name this config: the file, or where an in-memory config came from
     source: str = "built-in defaults"
+    pricing: PricingSettings = field(default_factory=PricingSettings)
+    max_run_cost_usd: float | None = None
 
     @property
     def root(self) -> Path:
@@ -142,6 +152,8 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
         profiles=profiles,
         assets=raw.assets,
         source=source,
+        pricing=raw.pricing,
+        max_run_cost_usd=raw.max_run_cost_usd,
     )
     # every platform reference must resolve now, not at launch time
     config.resolve(raw.platform, "platform")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
 
 from paasport.config import ConfigError, ProjectConfig, load_config
+from paasport.dagster.costing import attribution, budget_guard, cost_metadata
 from paasport.dagster.selection import select_platform
 from paasport.job.params import JobParams
 from paasport.platforms import JobSpec, LaunchRequest, get_platform_class
+from paasport.platforms.remote import BudgetExceededError
+from paasport.pricing.catalog import CatalogError, MissingPriceError, load_catalog
 
 
 class SparkAssetConfig(dg.Config):
@@ -75,7 +79,8 @@ class PaasportResource(dg.ConfigurableResource):
         try:
             project = self.project_config()
             selection = select_platform(project, asset, config.platform, context.run.tags)
-        except ConfigError as exc:
+            catalog = load_catalog(project.pricing)
+        except (ConfigError, CatalogError) as exc:
             raise dg.Failure(description=f"invalid configuration, nothing launched: {exc}") from exc
         profile = selection.resolved.profile
         settings = project.asset(asset)
@@ -94,20 +99,35 @@ class PaasportResource(dg.ConfigurableResource):
             f"launching {job.script.name} on platform '{profile.platform}' "
             f"(profile '{selection.resolved.name}', chosen by {selection.source})"
         )
-        started = time.monotonic()
-        outcome = platform.launch(
-            context,
-            LaunchRequest(
-                job=job,
-                params=job_params,
-                spark_conf=conf,
-                project_root=project.path.parent if project.path else None,
-                timeout_s=settings.timeout_s or profile.timeout_s,
-            ),
+        request = LaunchRequest(
+            job=job,
+            params=job_params,
+            spark_conf=conf,
+            project_root=project.path.parent if project.path else None,
+            timeout_s=settings.timeout_s or profile.timeout_s,
         )
+        try:
+            guard = budget_guard(
+                context, project, settings.max_cost_usd, platform, request, catalog
+            )
+        except (MissingPriceError, KeyError, ValueError) as exc:
+            raise dg.Failure(
+                description=f"invalid configuration, nothing launched: the budget guard "
+                f"cannot price this run: {exc}"
+            ) from exc
+        started = time.monotonic()
+        try:
+            outcome = platform.launch(context, replace(request, budget=guard))
+        except BudgetExceededError as exc:
+            raise dg.Failure(
+                description=str(exc), metadata=guard.metadata() if guard else {}
+            ) from exc
         wall = time.monotonic() - started
+        asset_tags = context.assets_def.tags_by_key.get(context.asset_key, {})
         extra = {
             **outcome.facts.as_metadata(),
+            **cost_metadata(outcome.facts, catalog, context.log),
+            **attribution(profile, asset_tags, context.run.tags),
             "platform_source": selection.source,
             "wall_time_s": round(wall, 3),
             "partition": job_params.partition_key or "",

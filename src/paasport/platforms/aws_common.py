@@ -56,6 +56,36 @@ def message_reader(profile: AwsProfile, s3: Any) -> Any:
     )
 
 
+def conf_number(conf: Mapping[str, str], key: str, default: float) -> float:
+    """A numeric Spark setting; memory sizes ("4g", "512m") in GB."""
+    raw = conf.get(key)
+    if raw is None:
+        return default
+    text = raw.strip().lower().removesuffix("b")
+    units = {"k": 1 / 1024**2, "m": 1 / 1024, "g": 1.0, "t": 1024.0}
+    if text and text[-1] in units:
+        return float(text[:-1]) * units[text[-1]]
+    return float(text)
+
+
+def spark_resources(
+    conf: Mapping[str, str], *, executors: int, cores: int, memory_gb: float
+) -> dict[str, float]:
+    """Driver plus executors as the Spark settings ask (defaults: the platform's), for pricing."""
+    count = conf_number(conf, "spark.executor.instances", executors)
+    driver_cores = conf_number(conf, "spark.driver.cores", cores)
+    driver_gb = conf_number(conf, "spark.driver.memory", memory_gb)
+    each_cores = conf_number(conf, "spark.executor.cores", cores)
+    each_gb = conf_number(conf, "spark.executor.memory", memory_gb)
+    return {
+        "workers": 1 + count,
+        "vcpus": driver_cores + count * each_cores,
+        "memory_gb": round(driver_gb + count * each_gb, 3),
+        "worker_vcpu": each_cores,
+        "worker_memory_gb": each_gb,
+    }
+
+
 def spark_conf_args(conf: Mapping[str, str]) -> list[str]:
     args: list[str] = []
     for key, value in sorted(conf.items()):

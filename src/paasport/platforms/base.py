@@ -8,7 +8,7 @@ can and cannot do is declared as data (`Capabilities`), so the planner can reaso
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,6 +60,8 @@ class LaunchRequest:
     project_root: Path | None = None
     #: cancel the run after this many seconds (None: no limit)
     timeout_s: float | None = None
+    #: asked at every poll of a remote run: a reason to cancel it (over budget), or None
+    budget: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -108,6 +110,11 @@ class Platform(abc.ABC):
     def __init__(self, profile: ProfileBase, profile_name: str) -> None:
         self.profile = profile
         self.profile_name = profile_name
+
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        """What the platform's cost model needs (region, machines, workers), from the profile
+        and request alone, so a running estimate can be priced before any answer comes."""
+        return {}
 
     @abc.abstractmethod
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:

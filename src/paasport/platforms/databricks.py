@@ -52,6 +52,7 @@ class Autoscale(BaseModel):
 class DatabricksClassicProfile(DatabricksProfile):
     platform: Literal["databricks"] = "databricks"
     cloud: Literal["aws", "azure", "gcp"] = "aws"
+    region: str = Field("us-east-1", description="the workspace's cloud region (VM prices)")
     existing_cluster_id: str | None = Field(None, description="run on this cluster instead")
     spark_version: str = Field("16.4.x-scala2.13", pattern=r"^\d+\.\d+\.x-.+$")
     node_type_id: str = "m5d.xlarge"
@@ -160,12 +161,30 @@ def cluster_facts(p: DatabricksClassicProfile) -> dict[str, Any]:
     }
 
 
+def pricing_facts(p: DatabricksClassicProfile) -> dict[str, Any]:
+    if p.existing_cluster_id:  # its shape and bill are the cluster's own
+        return {"existing_cluster_id": p.existing_cluster_id}
+    return {
+        "region": p.region,
+        "node_type": p.node_type_id,
+        "driver_node_type": p.driver_node_type_id or p.node_type_id,
+        "workers": p.autoscale.max_workers if p.autoscale else p.num_workers,
+        "autoscale": p.autoscale is not None,
+        "photon": p.photon,
+        "availability": p.availability,
+    }
+
+
 class DatabricksPlatform(DatabricksPlatformBase):
     name: ClassVar[str] = "databricks"
     capabilities: ClassVar[Capabilities] = Capabilities(
         spot=True, existing_cluster=True, gpu=True, pipes_transport="dbfs or volume"
     )
     profile_model: ClassVar[type[ProfileBase]] = DatabricksClassicProfile
+
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        assert isinstance(self.profile, DatabricksClassicProfile)
+        return pricing_facts(self.profile)
 
     def capacity_retries(self) -> tuple[int, float]:
         p = self.profile
@@ -196,7 +215,12 @@ class DatabricksPlatform(DatabricksPlatformBase):
             pass
 
         client = Client(
-            p, request.timeout_s, client=storage, context_injector=injector, message_reader=reader
+            p,
+            request.timeout_s,
+            guard=request.budget,
+            client=storage,
+            context_injector=injector,
+            message_reader=reader,
         )
         args = submit_args(p, request)
         try:

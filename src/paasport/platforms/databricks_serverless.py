@@ -85,6 +85,7 @@ class DatabricksServerlessPlatform(DatabricksPlatformBase):
         client = Client(
             p,
             request.timeout_s,
+            guard=request.budget,
             client=storage,
             volume_path=p.pipes_volume,
             context_injector=VolumesContextInjector(client=storage, volume_path=p.pipes_volume),

@@ -223,6 +223,8 @@ def cluster_shape(cluster: dp.Cluster) -> dict[str, Any]:
             continue
         machine = group.machine_type_uri.rsplit("/", 1)[-1]
         shape[role] = {"machine_type": machine, "count": group.num_instances}
+        if group.disk_config.boot_disk_size_gb:
+            shape["boot_disk_gb"] = group.disk_config.boot_disk_size_gb
         if role == "secondary_workers":
             shape[role]["preemptibility"] = group.preemptibility.name
         each = _vcpus(machine)
@@ -296,7 +298,18 @@ def job_facts(
         },
     )
     if cluster is not None:
-        facts.extra["cluster"] = cluster_shape(cluster)
+        facts.extra["cluster"] = shape = cluster_shape(cluster)
+        facts.extra["pricing"] = {
+            "region": p.region,
+            "boot_disk_gb": shape.get("boot_disk_gb"),
+            "groups": [
+                {"role": role, "machine_type": shape[role]["machine_type"],
+                 "count": shape[role]["count"],
+                 "preemptible": shape[role].get("preemptibility", "NON_PREEMPTIBLE")
+                 != "NON_PREEMPTIBLE"}
+                for role in ("master", "workers", "secondary_workers") if role in shape
+            ],
+        }  # fmt: skip
     return facts
 
 
@@ -375,6 +388,25 @@ class DataprocPlatform(RemotePlatform):
         assert isinstance(self.profile, DataprocProfile)
         return self.profile
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        """A per-run cluster's shape from the profile; an existing one's comes with its facts."""
+        p = self.dataproc
+        if p.cluster_name:
+            return {"region": p.region, "cluster_name": p.cluster_name}
+        groups = [("master", p.master_machine_type, 1, False),
+                  ("workers", p.worker_machine_type, p.worker_count, False),
+                  ("secondary_workers", p.worker_machine_type, p.secondary_worker_count,
+                   p.secondary_worker_type != "non-preemptible")]  # fmt: skip
+        return {
+            "region": p.region,
+            "boot_disk_gb": p.boot_disk_gb,
+            "groups": [
+                {"role": role, "machine_type": m, "count": n, "preemptible": spot}
+                for role, m, n, spot in groups
+                if n
+            ],
+        }
+
     def capacity_retries(self) -> tuple[int, float]:
         return self.dataproc.capacity_retries, self.dataproc.retry_backoff_s
 
@@ -420,6 +452,7 @@ class DataprocPlatform(RemotePlatform):
             client = _client_class()(
                 p,
                 max(left, 1.0) if left is not None else None,
+                guard=request.budget,
                 client=jobs,
                 context_injector=injector,
                 message_reader=reader,
@@ -490,6 +523,7 @@ class DataprocPlatform(RemotePlatform):
             poll_s=p.poll_s,
             poll_max_s=p.poll_max_s,
             timeout_s=request.timeout_s,
+            guard=request.budget,
             on_timeout=lambda: None,  # deleted by the caller
             log=lambda m: context.log.info(f"[dataproc cluster {name}] {m}"),
         )

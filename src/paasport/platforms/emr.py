@@ -267,6 +267,25 @@ class EmrPlatform(AwsPlatform):
     def capacity_retries(self) -> tuple[int, float]:
         return self.emr.capacity_retries, self.emr.retry_backoff_s
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        """Instances per role at the first (preferred) type of each fleet or group."""
+        p = self.emr
+        roles = [("MASTER", p.master_instance_types, 1, 0),
+                 ("CORE", p.core_instance_types, p.core_on_demand_count, 0),
+                 ("TASK", p.task_instance_types, 0, p.task_spot_count)]  # fmt: skip
+        groups: list[dict[str, Any]] = []
+        for role, types, on_demand, spot in roles:
+            if not on_demand + spot:
+                continue
+            group: dict[str, Any] = {"role": role, "type": types[0], "on_demand": on_demand,
+                                     "spot": spot}  # fmt: skip
+            if p.instance_fleets and len(types) > 1:
+                group["assumption"] = (
+                    f"the {role.lower()} fleet is priced as {types[0]}, its first instance type"
+                )
+            groups.append(group)
+        return {"region": p.region, "instances": groups}
+
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
@@ -275,6 +294,7 @@ class EmrPlatform(AwsPlatform):
         client = _client_class()(
             p,
             request.timeout_s,
+            guard=request.budget,
             client=boto_client("emr", p.region),
             message_reader=message_reader(p, s3),
             wait_for_s3_logs_seconds=0,

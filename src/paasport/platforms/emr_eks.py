@@ -24,6 +24,7 @@ from paasport.platforms.aws_common import (
     message_reader,
     run_client,
     spark_conf_args,
+    spark_resources,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
@@ -37,6 +38,9 @@ class EmrEksProfile(AwsProfile):
     execution_role_arn: str = Field(pattern=ROLE_ARN)
     release_label: str = Field("emr-7.5.0-latest", pattern=r"^emr-\d+\.\d+\.\d+(-[a-z0-9]+)?$")
     log_uri: str | None = Field(None, pattern=S3_URI)
+    node_instance_type: str = Field(
+        "m5.xlarge", description="the EKS nodes' instance type (prices the job's share of them)"
+    )
 
 
 def start_job_run_params(
@@ -97,6 +101,12 @@ class EmrEksPlatform(AwsPlatform):
     )
     profile_model: ClassVar[type[ProfileBase]] = EmrEksProfile
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        p = self.profile
+        assert isinstance(p, EmrEksProfile)
+        resources = spark_resources(request.spark_conf, executors=2, cores=1, memory_gb=1)
+        return {"region": p.region, "node_instance_type": p.node_instance_type, **resources}
+
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
@@ -105,6 +115,7 @@ class EmrEksPlatform(AwsPlatform):
         client = _client_class()(
             p,
             request.timeout_s,
+            guard=request.budget,
             client=boto_client("emr-containers", p.region),
             message_reader=message_reader(p, s3),
         )

@@ -24,6 +24,7 @@ from paasport.platforms.aws_common import (
     message_reader,
     run_client,
     spark_conf_args,
+    spark_resources,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
@@ -37,6 +38,9 @@ class EmrServerlessProfile(AwsProfile):
     execution_role_arn: str = Field(pattern=ROLE_ARN)
     log_uri: str | None = Field(None, pattern=S3_URI)
     execution_timeout_minutes: int = Field(720, ge=1)
+    architecture: Literal["x86_64", "arm64"] = Field(
+        "x86_64", description="the application's architecture (its price)"
+    )
 
 
 def start_job_run_params(
@@ -99,6 +103,12 @@ class EmrServerlessPlatform(AwsPlatform):
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="s3")
     profile_model: ClassVar[type[ProfileBase]] = EmrServerlessProfile
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        p = self.profile
+        assert isinstance(p, EmrServerlessProfile)
+        resources = spark_resources(request.spark_conf, executors=3, cores=4, memory_gb=16)
+        return {"region": p.region, "architecture": p.architecture, **resources}
+
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
@@ -107,6 +117,7 @@ class EmrServerlessPlatform(AwsPlatform):
         client = _client_class()(
             p,
             request.timeout_s,
+            guard=request.budget,
             client=boto_client("emr-serverless", p.region),
             message_reader=message_reader(p, s3),
         )

@@ -119,6 +119,12 @@ class GluePlatform(AwsPlatform):
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="s3")
     profile_model: ClassVar[type[ProfileBase]] = GlueProfile
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        p = self.profile
+        assert isinstance(p, GlueProfile)
+        return {"region": p.region, "worker_type": p.worker_type,
+                "workers": p.number_of_workers, "execution_class": "standard"}  # fmt: skip
+
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
@@ -132,6 +138,7 @@ class GluePlatform(AwsPlatform):
         client = _client_class()(
             p,
             request.timeout_s,
+            guard=request.budget,
             client=glue,
             context_injector=PipesS3ContextInjector(bucket=p.bucket, client=s3),
             message_reader=message_reader(p, s3),

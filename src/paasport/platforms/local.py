@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -23,6 +25,11 @@ class LocalPlatform(SparkSubmitPlatform):
     def command(self, request: LaunchRequest) -> list[str]:
         assert isinstance(self.profile, LocalProfile)
         return build_command(self.profile.master, self.profile.driver_memory, request)
+
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        assert isinstance(self.profile, LocalProfile)
+        match = re.fullmatch(r"local\[(\d+)", self.profile.master.split(",")[0])
+        return {"cores": int(match.group(1)) if match else os.cpu_count() or 1}
 
     def facts_extra(self) -> dict[str, Any]:
         assert isinstance(self.profile, LocalProfile)

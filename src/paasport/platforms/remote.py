@@ -55,6 +55,10 @@ class RunTimeoutError(RemoteRunError):
     kind = "timeout"
 
 
+class BudgetExceededError(RemoteRunError):
+    kind = "budget"
+
+
 def classify_failure(message: str) -> type[RemoteRunError]:
     """The kind of failure a service's state or termination message describes."""
     text = message.lower().replace("_", " ")
@@ -90,10 +94,15 @@ def wait_until_done(
     timeout_s: float | None,
     on_timeout: Callable[[], None],
     log: Callable[[str], None],
+    guard: Callable[[], str | None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Waited:
-    """Poll with backoff until a terminal state; no limit but `timeout_s` (None: none)."""
+    """Poll with backoff until a terminal state; no limit but `timeout_s` (None: none).
+
+    `guard` is asked after every poll of an unfinished run; a reason it gives cancels the run
+    (with `on_timeout`) and raises BudgetExceededError: so a cap holds within one poll.
+    """
     started = clock()
     waited = Waited(response=None, state="", started=started)
     delay = poll_s
@@ -107,6 +116,11 @@ def wait_until_done(
         waited.response, waited.state = response, state
         if state in terminal:
             return waited
+        reason = guard() if guard is not None else None
+        if reason is not None:
+            log(reason)
+            on_timeout()
+            raise BudgetExceededError(reason)
         if timeout_s is not None and now - started > timeout_s:
             on_timeout()
             raise RunTimeoutError(
@@ -200,6 +214,7 @@ class RemotePlatform(Platform):
                     f"retrying in {delay:.0f} s"
                 )
                 time.sleep(delay)
+        facts.extra.setdefault("pricing", self.pricing_facts(request))
         facts.extra.update(
             attempts=attempt,
             code_version=artifacts.code_version,
@@ -227,10 +242,17 @@ def completed_results(invocation: Any) -> list[Any]:
 class WaitingClient:
     """Mixed into a Dagster Pipes client: our wait (backoff, asset timeout) replaces its."""
 
-    def __init__(self, profile: RemoteProfile, timeout_s: float | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        profile: RemoteProfile,
+        timeout_s: float | None,
+        guard: Callable[[], str | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.profile = profile
         self.timeout_s = timeout_s
+        self.guard = guard
         self.waited: Waited | None = None
 
     def wait(
@@ -251,6 +273,7 @@ class WaitingClient:
             timeout_s=self.timeout_s,
             on_timeout=cancel,
             log=lambda m: context.log.info(f"[{label}] {m}"),
+            guard=self.guard,
         )
         return self.waited.response
 

@@ -122,6 +122,6 @@ class SparkSubmitPlatform(Platform):
             # JVM + Python start and shutdown: what the job itself did not see
             startup_s=max(0.0, wall - float(job_time)) if job_time is not None else None,
             run_s=wall,
-            extra=self.facts_extra(),
+            extra={**self.facts_extra(), "pricing": self.pricing_facts(request)},
         )
         return LaunchOutcome(results=results, facts=facts)

@@ -52,6 +52,10 @@ class StandalonePlatform(SparkSubmitPlatform):
         hosts = self.standalone.master.removeprefix("spark://").split(",")
         return all(h.split(":")[0] in ("127.0.0.1", "localhost") for h in hosts)
 
+    def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
+        p = self.standalone
+        return {"cores": p.total_executor_cores or p.executor_cores}
+
     def facts_extra(self) -> dict[str, Any]:
         p = self.standalone
         return {

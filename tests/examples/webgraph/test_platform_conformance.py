@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.spark
 
 AWS = ("emr", "emr_serverless", "emr_eks", "glue")
 DATABRICKS = ("databricks", "databricks_serverless")
-PLATFORMS = ("standalone", "connect", *AWS, *DATABRICKS, "dataproc")
+SELF_HOSTED = ("standalone", "connect")
+PLATFORMS = (*SELF_HOSTED, *AWS, *DATABRICKS, "dataproc")
 #: what the job reports through Pipes, identical wherever it runs
 SAME = ("output_rows", "dagster/row_count", "records", "corrupt_members", "skipped_records",
         "seed_domains", "input_files", "input_bytes", "mode")  # fmt: skip
@@ -156,3 +158,10 @@ def test_same_partition_same_result(
             value = value[part]
         assert value > 0, key
     assert meta["wall_time_s"] > 0
+    # every run is priced; the parts add up to the total exactly
+    cost = meta["cost"]
+    parts = [Decimal(str(meta[f"cost_usd_{p}"])) for p in ("compute", "storage", "platform")]
+    assert Decimal(str(meta["cost_usd_total"])) == sum(parts) == Decimal(str(cost["total"]))
+    assert cost["lines"] and cost["basis"] and cost["currency"] == "USD"
+    # standalone and connect are your own machines: free until you price them
+    assert (meta["cost_usd_total"] > 0) == (platform not in SELF_HOSTED), cost

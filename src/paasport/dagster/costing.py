@@ -1,0 +1,65 @@
+"""What the resource adds around a launch for cost: the budget guard before, the cost
+metadata and attribution tags after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+
+from paasport.config import ProjectConfig
+from paasport.platforms import LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.pricing.budget import BudgetGuard, running_estimate, spent_in_run, tightest_cap
+from paasport.pricing.catalog import Catalog, MissingPriceError
+from paasport.pricing.models import cost_of
+
+ATTRIBUTION_KEYS = ("team", "project")
+
+
+def attribution(
+    profile: ProfileBase, asset_tags: Mapping[str, str], run_tags: Mapping[str, str]
+) -> dict[str, str]:
+    """`team` and `project` for cost reports: the profile's, the asset's, then the run's."""
+    out: dict[str, str] = {}
+    team = getattr(profile, "team", None)
+    if team:
+        out["team"] = team
+    for source in (getattr(profile, "tags", {}), asset_tags, run_tags):
+        out.update({k: v for k, v in source.items() if k in ATTRIBUTION_KEYS and v})
+    return out
+
+
+def budget_guard(
+    context: dg.AssetExecutionContext,
+    project: ProjectConfig,
+    asset_cap: float | None,
+    platform: Platform,
+    request: LaunchRequest,
+    catalog: Catalog,
+) -> BudgetGuard | None:
+    """The guard for this launch, or None without caps; it must price the run before launch
+    (a missing price is a configuration error, raised before any cloud call)."""
+    run_cap = project.max_run_cost_usd
+    if asset_cap is None and run_cap is None:
+        return None
+    spent = spent_in_run(context.instance, context.run.run_id) if run_cap else Decimal(0)
+    cap = tightest_cap(asset_cap, run_cap, spent)
+    assert cap is not None
+    estimate = running_estimate(platform, request, catalog)
+    at_start = estimate(0.0)  # MissingPriceError here: nothing was launched
+    context.log.info(
+        f"budget guard: {cap.what}; the minimum charge at start is ${at_start.total:.4f}"
+    )
+    return BudgetGuard(estimate=estimate, cap=cap, log=context.log.info)
+
+
+def cost_metadata(facts: RunFacts, catalog: Catalog, log: Any) -> dict[str, Any]:
+    """The cost_usd_* keys and the breakdown; a run that cannot be priced says why instead
+    (the job itself succeeded, so that is a warning, not a failure)."""
+    try:
+        return cost_of(facts, catalog).as_metadata()
+    except (MissingPriceError, KeyError, ValueError) as exc:
+        log.warning(f"the run's cost is unknown: {exc}")
+        return {"cost_error": str(exc)}

@@ -1,0 +1,1 @@
+"""Pricing: a dated, sourced catalog of prices and one cost model per platform."""

@@ -1,0 +1,110 @@
+"""Cost records: one per asset materialization, read from the Dagster instance's event log
+(history lives in Dagster, not in a second database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class CostRecord:
+    run_id: str
+    asset: str
+    partition: str | None
+    platform: str
+    profile: str
+    started_at: str  # ISO-8601, UTC
+    duration_s: float
+    cost_usd_total: float
+    cost_usd_compute: float
+    cost_usd_storage: float
+    cost_usd_platform: float
+    basis: str
+    team: str | None
+    project: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: getattr(v, "value", getattr(v, "data", v)) for k, v in metadata.items()}
+
+
+def record_from(
+    run_id: str, asset: str, partition: str | None, ended: float, metadata: Mapping[str, Any]
+) -> CostRecord | None:
+    """The cost record of one materialization; None when it carries no cost."""
+    meta = _plain(metadata)
+    if "cost_usd_total" not in meta:
+        return None
+    cost = meta.get("cost") or {}
+    duration = float(
+        cost.get("duration_s") or meta.get("platform_run_s") or meta.get("wall_time_s") or 0.0
+    )
+    started = datetime.fromtimestamp(ended, UTC) - timedelta(seconds=duration)
+    return CostRecord(
+        run_id=run_id,
+        asset=asset,
+        partition=partition or meta.get("partition") or None,
+        platform=str(meta.get("platform", "")),
+        profile=str(meta.get("profile", "")),
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=round(duration, 3),
+        cost_usd_total=float(meta["cost_usd_total"]),
+        cost_usd_compute=float(meta.get("cost_usd_compute", 0.0)),
+        cost_usd_storage=float(meta.get("cost_usd_storage", 0.0)),
+        cost_usd_platform=float(meta.get("cost_usd_platform", 0.0)),
+        basis=str(cost.get("basis", "")),
+        team=meta.get("team"),
+        project=meta.get("project"),
+    )
+
+
+def read_cost_records(
+    instance: Any, assets: Iterable[str] = (), run_id: str | None = None
+) -> list[CostRecord]:
+    """Every materialization with cost metadata, oldest first."""
+    import dagster as dg
+
+    keys = [dg.AssetKey.from_user_string(a) for a in assets] or instance.get_asset_keys()
+    records: list[CostRecord] = []
+    for key in keys:
+        cursor = None
+        while True:
+            page = instance.fetch_materializations(key, limit=PAGE, cursor=cursor, ascending=True)
+            for event in page.records:
+                if run_id and event.run_id != run_id:
+                    continue
+                m = event.asset_materialization
+                if m is None:
+                    continue
+                rec = record_from(
+                    event.run_id, key.to_user_string(), m.partition, event.timestamp, m.metadata
+                )
+                if rec is not None:
+                    records.append(rec)
+            if not page.has_more:
+                break
+            cursor = page.cursor
+    return sorted(records, key=lambda r: (r.started_at, r.run_id, r.asset))
+
+
+def run_totals(records: Sequence[CostRecord]) -> dict[str, dict[str, float]]:
+    """Per run: duration and each cost part summed, in the runs' order of appearance."""
+    totals: dict[str, dict[str, Decimal]] = {}
+    for r in records:
+        t = totals.setdefault(r.run_id, dict.fromkeys(SUMMED, Decimal(0)))
+        for key in SUMMED:  # in Decimal: a run's total is the exact sum of what is shown
+            t[key] += Decimal(str(getattr(r, key)))
+    return {run: {k: float(v) for k, v in t.items()} for run, t in totals.items()}
+
+
+SUMMED = ("duration_s", "cost_usd_compute", "cost_usd_storage", "cost_usd_platform",
+          "cost_usd_total")  # fmt: skip
