@@ -36,8 +36,11 @@ def pricing_show(
         console.print(f"[red]invalid pricing catalog:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"pricing catalog ({len(catalog)} prices; overrides: {config.source})")
-    for col in ("service", "item", "region", "price", "unit", "min", "date", "source / assumption"):
-        table.add_column(col, overflow="fold")
+    for col in ("service", "item", "region", "price", "unit", "min", "date"):
+        table.add_column(col, no_wrap=True)
+    wide = console.width >= 120  # sources only fit a wide terminal
+    if wide:
+        table.add_column("source / assumption", overflow="fold")
     shown = 0
     for p in catalog:
         if service and p.service != service:
@@ -47,15 +50,19 @@ def pricing_show(
         if item and item not in p.item:
             continue
         shown_price = catalog.find(p.service, p.item, p.region) or p  # with discounts
-        note = p.source + (f"\n[italic]{p.assumption}[/italic]" if p.assumption else "")
-        table.add_row(p.service, p.item, p.region, f"{shown_price.price.normalize():f}",
-                      f"{p.currency}/{p.unit}", f"{p.min_billed_s} s" if p.min_billed_s else "",
-                      p.effective_date, note)  # fmt: skip
+        source = p.source.removeprefix("https://")
+        note = source + (f"\n[italic]{p.assumption}[/italic]" if p.assumption else "")
+        row = [p.service, p.item, p.region, f"{shown_price.price.normalize():f}",
+               f"{p.currency}/{p.unit}", f"{p.min_billed_s} s" if p.min_billed_s else "",
+               p.effective_date]  # fmt: skip
+        table.add_row(*row, *([note] if wide else []))
         shown += 1
     console.print(table)
     if config.pricing.discounts:
         console.print(f"discounts applied: {dict(config.pricing.discounts)}")
     console.print(f"{shown} of {len(catalog)} prices shown")
+    if not wide:
+        console.print("(sources and assumptions are shown in a terminal 120 columns wide)")
 
 
 @pricing_app.command("refresh")

@@ -19,7 +19,8 @@ class CostRecord:
     partition: str | None
     platform: str
     profile: str
-    started_at: str  # ISO-8601, UTC
+    started_at: str  # ISO-8601, UTC: when the materialization ended less its duration
+    ended_at: str
     duration_s: float
     cost_usd_total: float
     cost_usd_compute: float
@@ -48,7 +49,8 @@ def record_from(
     duration = float(
         cost.get("duration_s") or meta.get("platform_run_s") or meta.get("wall_time_s") or 0.0
     )
-    started = datetime.fromtimestamp(ended, UTC) - timedelta(seconds=duration)
+    end = datetime.fromtimestamp(ended, UTC)
+    started = end - timedelta(seconds=duration)
     return CostRecord(
         run_id=run_id,
         asset=asset,
@@ -56,6 +58,7 @@ def record_from(
         platform=str(meta.get("platform", "")),
         profile=str(meta.get("profile", "")),
         started_at=started.isoformat(timespec="seconds"),
+        ended_at=end.isoformat(timespec="milliseconds"),
         duration_s=round(duration, 3),
         cost_usd_total=float(meta["cost_usd_total"]),
         cost_usd_compute=float(meta.get("cost_usd_compute", 0.0)),
@@ -93,7 +96,7 @@ def read_cost_records(
             if not page.has_more:
                 break
             cursor = page.cursor
-    return sorted(records, key=lambda r: (r.started_at, r.run_id, r.asset))
+    return sorted(records, key=lambda r: r.ended_at)  # the order they happened in
 
 
 def run_totals(records: Sequence[CostRecord]) -> dict[str, dict[str, float]]:

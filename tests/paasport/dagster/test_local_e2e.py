@@ -79,6 +79,9 @@ def test_materialization_records_platform_timings_and_metrics(
     stages = meta["spark_stage_metrics"]
     assert stages and all(len(s["task_time_quantiles_ms"]) == 6 for s in stages if s["tasks"])
     assert meta["n"] == 700
+    # priced like every run: your own machine, at the catalog's (zero) core-hour price
+    assert meta["cost_usd_total"] == 0.0 == meta["cost_usd_compute"]
+    assert meta["cost"]["lines"][0]["unit"] == "core-hour"
     assert [c.passed for c in result.get_asset_check_evaluations()] == [True]
     rows = pq.read_table(out).to_pylist()
     assert sum(r["count"] for r in rows) == 700

@@ -6,6 +6,7 @@ SeaweedFS, and a real spark-submit of the job.
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -185,3 +186,46 @@ def test_killing_the_dagster_run_cancels_the_remote_job(
 
 def _events(aws: AwsEmulator, kind: str, since: float) -> list[dict[str, Any]]:
     return [e for e in aws.events() if e["event"] == kind and e["t"] >= since]
+
+
+def test_the_budget_guard_cancels_a_run_over_its_cap_within_one_poll(
+    aws: AwsEmulator, tmp_path: Path
+) -> None:
+    # a price without the 1-minute minimum, so the estimate grows from 0 and crosses the cap
+    # mid-run: 4 workers x 4 vCPU x $0.45 per vCPU-hour = $0.002/s, over $0.04 after 20 s
+    (tmp_path / "paasport.toml").write_text(
+        "[assets.counts]\nmax_cost_usd = 0.04\n"
+        + "".join(
+            f'[[pricing.prices]]\nservice = "emr_serverless"\nitem = "x86_64.{item}"\n'
+            f'region = "us-east-1"\nprice = {price}\nmin_billed_s = 0\nunit = "{unit}"\n'
+            for item, price, unit in (("vcpu", 0.45, "vCPU-hour"), ("memory", 0, "GB-hour"))
+        )
+    )
+    asset = spark_asset(
+        name="counts", job=JOB, params={"output": str(tmp_path / "out"), "sleep_s": "120"}
+    )
+    started = time.time()
+    result = dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "paasport": PaasportResource(
+                config_path=str(tmp_path / "paasport.toml"),
+                extra_profiles={"cloud": aws.profile("emr_serverless")},
+            )
+        },
+        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    error = error_text(result, "counts")
+    found = re.search(
+        r"estimated cost \$(0\.\d+) after (\d+) s exceeds the asset's cap of \$0\.04", error
+    )
+    assert found, error
+    estimate, elapsed = float(found.group(1)), int(found.group(2))
+    # cancelled at the first poll after the crossing: polls are at most poll_max_s (2 s) apart
+    assert 0.04 < estimate <= 0.04 + 0.002 * (2 + 1)
+    assert 20 <= elapsed <= 20 + 2 + 1
+    wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
+    assert not (tmp_path / "out").exists()
