@@ -39,12 +39,14 @@ def run(
     partitions: dg.PartitionsDefinition | None = None,
     partition: str | None = None,
     fail: str = "no",
+    sleep_s: str = "0",
+    config_path: Path | None = None,
     **profile: Any,
 ) -> dg.ExecuteInProcessResult:
     asset = spark_asset(
         name="counts",
         job=JOB,
-        params={"output": str(out), "n": "700", "fail": fail},
+        params={"output": str(out), "n": "700", "fail": fail, "sleep_s": sleep_s},
         partitions_def=partitions,
         checks=["has_rows"],
     )
@@ -54,7 +56,8 @@ def run(
         partition_key=partition,
         resources={
             "paasport": PaasportResource(
-                extra_profiles={"cloud": {**aws.profile(platform), **profile}}
+                config_path=str(config_path) if config_path else None,
+                extra_profiles={"cloud": {**aws.profile(platform), **profile}},
             )
         },
         run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
@@ -98,24 +101,8 @@ def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
 def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
     aws: AwsEmulator, tmp_path: Path
 ) -> None:
-    asset = spark_asset(
-        name="counts",
-        job=JOB,
-        params={"output": str(tmp_path / "out"), "sleep_s": "120"},
-        checks=["has_rows"],
-    )
     started = time.time()
-    result = dg.materialize(
-        [asset],
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "paasport": PaasportResource(
-                extra_profiles={"c": {**aws.profile("emr_eks"), "timeout_s": 12}}
-            )
-        },
-        run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
-        raise_on_error=False,
-    )
+    result = run(aws, "emr_eks", tmp_path / "out", sleep_s="120", timeout_s=12)
     assert not result.success
     assert "timeout of 12 s" in error_text(result, "counts")
     wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
@@ -201,22 +188,9 @@ def test_the_budget_guard_cancels_a_run_over_its_cap_within_one_poll(
             for item, price, unit in (("vcpu", 0.45, "vCPU-hour"), ("memory", 0, "GB-hour"))
         )
     )
-    asset = spark_asset(
-        name="counts", job=JOB, params={"output": str(tmp_path / "out"), "sleep_s": "120"}
-    )
     started = time.time()
-    result = dg.materialize(
-        [asset],
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "paasport": PaasportResource(
-                config_path=str(tmp_path / "paasport.toml"),
-                extra_profiles={"cloud": aws.profile("emr_serverless")},
-            )
-        },
-        run_config={"ops": {"counts": {"config": {"platform": "cloud"}}}},
-        raise_on_error=False,
-    )
+    config = tmp_path / "paasport.toml"
+    result = run(aws, "emr_serverless", tmp_path / "out", sleep_s="120", config_path=config)
     assert not result.success
     error = error_text(result, "counts")
     found = re.search(
@@ -228,4 +202,4 @@ def test_the_budget_guard_cancels_a_run_over_its_cap_within_one_poll(
     assert 0.04 < estimate <= 0.04 + 0.002 * (2 + 1)
     assert 20 <= elapsed <= 20 + 2 + 1
     wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
-    assert not (tmp_path / "out").exists()
+    assert result.asset_materializations_for_node("counts") == []
