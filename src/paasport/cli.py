@@ -19,6 +19,7 @@ from paasport.cli_common import dagster_instance as _instance
 from paasport.cli_common import project_config as _config
 from paasport.config import ProjectConfig
 from paasport.cost_cli import costs, pricing_app
+from paasport.plan_cli import plan
 
 if TYPE_CHECKING:
     from webgraph.assets import WebgraphPaths
@@ -31,6 +32,7 @@ app.add_typer(example_app, name="example")
 app.add_typer(sample_app, name="sample")
 app.add_typer(pricing_app, name="pricing")
 app.command("costs")(costs)
+app.command("plan")(plan)
 
 Platform = Annotated[
     str | None, typer.Option(help="platform or profile for every asset (run tag paasport/platform)")

@@ -27,6 +27,7 @@ class CostRecord:
     cost_usd_storage: float
     cost_usd_platform: float
     basis: str
+    input_bytes: int
     team: str | None
     project: str | None
 
@@ -65,6 +66,7 @@ def record_from(
         cost_usd_storage=float(meta.get("cost_usd_storage", 0.0)),
         cost_usd_platform=float(meta.get("cost_usd_platform", 0.0)),
         basis=str(cost.get("basis", "")),
+        input_bytes=int(meta.get("input_bytes") or 0),
         team=meta.get("team"),
         project=meta.get("project"),
     )

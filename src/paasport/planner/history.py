@@ -1,0 +1,88 @@
+"""Run history: one line per attempt of an asset (partition) on a platform.
+
+Offline it is a JSON Lines file (what-if analysis, simulations, tests); in a project it is read
+from the Dagster instance's materializations (see `from_cost_records`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Status = Literal["success", "failed", "interrupted"]
+
+
+class HistoryError(ValueError):
+    """A history or request file is invalid; the message names the file, line and field."""
+
+
+class Attempt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset: str
+    partition: str | None = None
+    platform: str
+    input_bytes: int = Field(ge=0)
+    duration_s: float = Field(ge=0)
+    cost_usd: float = Field(ge=0)
+    status: Status = "success"
+    started_at: datetime | None = None
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset: str
+    input_bytes: int = Field(ge=0)
+    platforms: list[str] = Field(min_length=1)
+    deadline_s: float | None = Field(None, gt=0)
+    objective: Literal["cost", "time"] = "cost"
+    budget_usd: float | None = Field(None, gt=0)
+
+
+def _where(error: ValidationError, prefix: str) -> str:
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+    )
+
+
+def read_history(path: Path) -> list[Attempt]:
+    attempts: list[Attempt] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot read the history ({exc})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            attempts.append(Attempt.model_validate_json(line))
+        except ValidationError as exc:
+            raise HistoryError(f"{path}:{number}: {_where(exc, '')}") from None
+    return attempts
+
+
+def read_requests(path: Path) -> tuple[list[PlanRequest], bool]:
+    """The requests, and whether the file held a list (the answer then is a list too)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HistoryError(f"{path}: cannot read the request ({exc})") from None
+    items = data if isinstance(data, list) else [data]
+    requests = []
+    for i, item in enumerate(items):
+        try:
+            requests.append(PlanRequest.model_validate(item))
+        except ValidationError as exc:
+            prefix = f"[{i}]." if isinstance(data, list) else ""
+            raise HistoryError(f"{path}: {_where(exc, prefix)}") from None
+    return requests, isinstance(data, list)
+
+
+def for_asset(history: Iterable[Attempt], asset: str) -> list[Attempt]:
+    return [a for a in history if a.asset == asset]
