@@ -70,7 +70,11 @@ def predictions(
     mine = [a for a in history if a.asset == request.asset]
     out: dict[str, Prediction | None] = {
         platform: predict(
-            platform, [a for a in mine if a.platform == platform], request.input_bytes, confidence
+            platform,
+            [a for a in mine if a.platform == platform],
+            request.input_bytes,
+            confidence,
+            platform_wide=[a for a in history if a.platform == platform],
         )
         for platform in request.platforms
     }

@@ -32,6 +32,8 @@ class Attempt(BaseModel):
     cost_usd: float = Field(ge=0)
     status: Status = "success"
     started_at: datetime | None = None
+    #: queue and start-up within duration_s, when the platform reported it (optional)
+    startup_s: float | None = Field(None, ge=0)
 
 
 class PlanRequest(BaseModel):
