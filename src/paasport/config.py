@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -35,6 +35,30 @@ class AssetSettings(BaseModel):
     max_cost_usd: float | None = Field(
         None, gt=0, description="cancel a run whose estimated cost goes over this"
     )
+    deadline_s: float | None = Field(
+        None, gt=0, description="platform = auto: finish within this, at the planner's confidence"
+    )
+
+
+#: the platform name that lets the planner choose among [planner] candidates
+AUTO = "auto"
+
+
+class PlannerSettings(BaseModel):
+    """`[planner]`: what `platform = "auto"` may choose from, and how it fails over."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    candidates: list[str] = Field(default_factory=list, description="profiles or platforms")
+    objective: Literal["cost", "time"] = "cost"
+    confidence: float = Field(0.9, ge=0.5, lt=1)
+    #: successful runs each candidate needs on an asset before the plan trusts its history
+    explore_runs: int = Field(1, ge=0)
+    #: platform errors (capacity, throttling, quota, outage) retried on the same candidate
+    platform_retries: int = Field(1, ge=0)
+    retry_backoff_s: float = Field(10.0, ge=0)
+    #: a job that fails by itself (its own code or data) is tried again this often, then fails
+    user_error_retries: int = Field(0, ge=0)
 
 
 class _RawConfig(BaseModel):
@@ -46,6 +70,7 @@ class _RawConfig(BaseModel):
         None, gt=0, description="cap on what all steps of one Dagster run may cost"
     )
     pricing: PricingSettings = Field(default_factory=PricingSettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
     assets: dict[str, AssetSettings] = Field(default_factory=dict)
 
@@ -67,6 +92,7 @@ class ProjectConfig:
     source: str = "built-in defaults"
     pricing: PricingSettings = field(default_factory=PricingSettings)
     max_run_cost_usd: float | None = None
+    planner: PlannerSettings = field(default_factory=PlannerSettings)
 
     @property
     def root(self) -> Path:
@@ -78,6 +104,10 @@ class ProjectConfig:
 
     def resolve(self, name: str, where: str) -> ResolvedProfile:
         """A platform or profile name -> its validated profile; `where` names the field."""
+        if name == AUTO:
+            raise ConfigError(
+                f"{self.source}: {where}: 'auto' is chosen by the planner, not a profile"
+            )
         if name in self.profiles:
             return ResolvedProfile(name, self.profiles[name])
         if name in platform_names():
@@ -154,12 +184,22 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
         source=source,
         pricing=raw.pricing,
         max_run_cost_usd=raw.max_run_cost_usd,
+        planner=raw.planner,
     )
     # every platform reference must resolve now, not at launch time
-    config.resolve(raw.platform, "platform")
-    for asset, settings in raw.assets.items():
-        if settings.platform:
-            config.resolve(settings.platform, f"assets.{asset}.platform")
+    references = [(raw.platform, "platform")] + [
+        (s.platform, f"assets.{asset}.platform") for asset, s in raw.assets.items() if s.platform
+    ]
+    for name, where in references:
+        if name != AUTO:
+            config.resolve(name, where)
+        elif not raw.planner.candidates:
+            raise ConfigError(
+                f"{source}: {where}: 'auto' needs [planner] candidates = [...] "
+                "(the profiles or platforms the planner may choose from)"
+            )
+    for i, name in enumerate(raw.planner.candidates):
+        config.resolve(name, f"planner.candidates[{i}]")
     return config
 
 

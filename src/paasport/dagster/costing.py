@@ -4,6 +4,7 @@ metadata and attribution tags after."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import dagster as dg
 
 from paasport.config import ProjectConfig
 from paasport.platforms import LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.budget import BudgetGuard, running_estimate, spent_in_run, tightest_cap
 from paasport.pricing.catalog import Catalog, MissingPriceError
 from paasport.pricing.models import cost_of
@@ -55,11 +57,21 @@ def budget_guard(
     return BudgetGuard(estimate=estimate, cap=cap, log=context.log.info)
 
 
-def cost_metadata(facts: RunFacts, catalog: Catalog, log: Any) -> dict[str, Any]:
-    """The cost_usd_* keys and the breakdown; a run that cannot be priced says why instead
-    (the job itself succeeded, so that is a warning, not a failure)."""
+def cost_metadata(
+    facts: RunFacts, catalog: Catalog, log: Any, failed: list[CostBreakdown] | None = None
+) -> dict[str, Any]:
+    """The cost_usd_* keys and the breakdown, failed attempts' costs included (what the
+    materialization really cost); a run that cannot be priced says why instead (the job itself
+    succeeded, so that is a warning, not a failure)."""
     try:
-        return cost_of(facts, catalog).as_metadata()
+        cost = cost_of(facts, catalog)
+        for spent in failed or []:
+            cost.lines += [
+                replace(line, what=f"failed attempt: {line.what}") for line in spent.lines
+            ]
+            for text in spent.assumptions:
+                cost.assume(text)
+        return cost.as_metadata()
     except (MissingPriceError, KeyError, ValueError) as exc:
         log.warning(f"the run's cost is unknown: {exc}")
         return {"cost_error": str(exc)}

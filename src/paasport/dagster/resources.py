@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
-from paasport.config import ConfigError, ProjectConfig, load_config
+from paasport.config import ConfigError, ProjectConfig, ResolvedProfile, load_config
+from paasport.dagster.auto import AutoPlan, history_for, input_size, plan_auto
 from paasport.dagster.costing import attribution, budget_guard, cost_metadata
 from paasport.dagster.selection import select_platform
 from paasport.job.params import JobParams
-from paasport.platforms import JobSpec, LaunchRequest, get_platform_class
+from paasport.planner.failover import FailoverPolicy, failure_kind
+from paasport.platforms import JobSpec, LaunchOutcome, LaunchRequest, Platform, get_platform_class
 from paasport.platforms.remote import BudgetExceededError
-from paasport.pricing.catalog import CatalogError, MissingPriceError, load_catalog
+from paasport.pricing.breakdown import CostBreakdown
+from paasport.pricing.budget import running_estimate
+from paasport.pricing.catalog import Catalog, CatalogError, MissingPriceError, load_catalog
+from paasport.pricing.models import cost_of
 
 
 class SparkAssetConfig(dg.Config):
@@ -82,57 +88,234 @@ class PaasportResource(dg.ConfigurableResource):
             catalog = load_catalog(project.pricing)
         except (ConfigError, CatalogError) as exc:
             raise dg.Failure(description=f"invalid configuration, nothing launched: {exc}") from exc
-        profile = selection.resolved.profile
-        settings = project.asset(asset)
+        launch = Launcher(context, project, catalog, job, config, params, spark_conf)
+        if selection.resolved is not None:  # one platform, chosen by configuration
+            outcome, first = launch.once(selection.resolved, selection.source)
+            return launch.result(outcome, first, selection.source)
+        return launch.auto(selection.source)
+
+
+@dataclass
+class Prepared:
+    """One candidate, ready to launch: its platform, request and budget guard."""
+
+    resolved: ResolvedProfile
+    platform: Platform
+    request: LaunchRequest
+
+
+class Launcher:
+    """Launches an asset's job: on one configured platform, or on the planner's candidates with
+    failover (`platform = "auto"`)."""
+
+    def __init__(
+        self,
+        context: dg.AssetExecutionContext,
+        project: ProjectConfig,
+        catalog: Catalog,
+        job: JobSpec,
+        config: SparkAssetConfig,
+        params: Mapping[str, str],
+        spark_conf: Mapping[str, str],
+    ) -> None:
+        self.context, self.project, self.catalog = context, project, catalog
+        self.job, self.config, self.params, self.spark_conf = job, config, params, spark_conf
+        self.asset = context.asset_key.to_user_string()
+        self.settings = project.asset(self.asset)
+        self.partition = str(context.partition_key) if context.has_partition_key else None
+
+    def prepare(self, resolved: ResolvedProfile) -> Prepared:
+        profile, settings, config = resolved.profile, self.settings, self.config
         job_params = JobParams(
-            asset=asset,
-            partition_key=str(context.partition_key) if context.has_partition_key else None,
-            partition_keys=partition_keys(context),
-            params={**project.params, **params, **settings.params, **config.params},
+            asset=self.asset,
+            partition_key=self.partition,
+            partition_keys=partition_keys(self.context),
+            params={**self.project.params, **self.params, **settings.params, **config.params},
             sample=config.sample,
             platform=profile.platform,
-            run_id=context.run.run_id,
+            run_id=self.context.run.run_id,
         )
-        conf = {**spark_conf, **profile.spark_conf, **settings.spark_conf, **config.spark_conf}
-        platform = get_platform_class(profile.platform)(profile, selection.resolved.name)
-        context.log.info(
-            f"launching {job.script.name} on platform '{profile.platform}' "
-            f"(profile '{selection.resolved.name}', chosen by {selection.source})"
-        )
+        conf = {**self.spark_conf, **profile.spark_conf, **settings.spark_conf,
+                **config.spark_conf}  # fmt: skip
+        platform = get_platform_class(profile.platform)(profile, resolved.name)
         request = LaunchRequest(
-            job=job,
+            job=self.job,
             params=job_params,
             spark_conf=conf,
-            project_root=project.path.parent if project.path else None,
+            project_root=self.project.path.parent if self.project.path else None,
             timeout_s=settings.timeout_s or profile.timeout_s,
         )
+        return Prepared(resolved, platform, request)
+
+    def once(self, resolved: ResolvedProfile, source: str) -> tuple[LaunchOutcome, Prepared]:
+        """Guard, launch and wait on one candidate; its errors propagate."""
+        prepared = self.prepare(resolved)
         try:
-            guard = budget_guard(
-                context, project, settings.max_cost_usd, platform, request, catalog
-            )
+            guard = budget_guard(self.context, self.project, self.settings.max_cost_usd,
+                                 prepared.platform, prepared.request, self.catalog)  # fmt: skip
         except (MissingPriceError, KeyError, ValueError) as exc:
             raise dg.Failure(
                 description=f"invalid configuration, nothing launched: the budget guard "
                 f"cannot price this run: {exc}"
             ) from exc
-        started = time.monotonic()
+        profile = resolved.profile
+        self.context.log.info(
+            f"launching {self.job.script.name} on platform '{profile.platform}' "
+            f"(profile '{resolved.name}', chosen by {source})"
+        )
+        self.started = time.monotonic()
         try:
-            outcome = platform.launch(context, replace(request, budget=guard))
+            outcome = prepared.platform.launch(
+                self.context, replace(prepared.request, budget=guard)
+            )
         except BudgetExceededError as exc:
             raise dg.Failure(
                 description=str(exc), metadata=guard.metadata() if guard else {}
             ) from exc
-        wall = time.monotonic() - started
-        asset_tags = context.assets_def.tags_by_key.get(context.asset_key, {})
-        extra = {
+        return outcome, prepared
+
+    def result(
+        self,
+        outcome: LaunchOutcome,
+        prepared: Prepared,
+        source: str,
+        extra: Mapping[str, Any] | None = None,
+        failed_costs: list[CostBreakdown] | None = None,
+    ) -> dg.MaterializeResult:
+        wall = time.monotonic() - self.started
+        asset_tags = self.context.assets_def.tags_by_key.get(self.context.asset_key, {})
+        cost = cost_metadata(outcome.facts, self.catalog, self.context.log, failed_costs or [])
+        meta = {
             **outcome.facts.as_metadata(),
-            **cost_metadata(outcome.facts, catalog, context.log),
-            **attribution(profile, asset_tags, context.run.tags),
-            "platform_source": selection.source,
+            **cost,
+            **attribution(prepared.resolved.profile, asset_tags, self.context.run.tags),
+            "platform_source": source,
             "wall_time_s": round(wall, 3),
-            "partition": job_params.partition_key or "",
+            "partition": self.partition or "",
+            **(extra or {}),
         }
-        return merge_result(outcome.results, {k: _metadata_value(v) for k, v in extra.items()})
+        return merge_result(outcome.results, {k: _metadata_value(v) for k, v in meta.items()})
+
+    def auto(self, source: str) -> dg.MaterializeResult:
+        """Plan, then try the candidates in the plan's order, failing over as the policy says."""
+        history = history_for(self.context.instance, self.asset)
+        plan = plan_auto(self.project, self.asset, self.partition, history, self.usd_per_hour)
+        self.context.log.info(f"planner: {plan.why}; order {plan.order}")
+        s = self.project.planner
+        policy = FailoverPolicy(s.platform_retries, s.retry_backoff_s, s.user_error_retries)
+        attempts: list[dict[str, Any]] = []
+        failed_costs: list[CostBreakdown] = []
+        for name in plan.order:
+            resolved = self.project.resolve(name, "planner.candidates")
+            failures = 0
+            while True:
+                started = time.monotonic()
+                try:
+                    outcome, prepared = self.once(resolved, f"the planner ({source})")
+                except (dg.Failure, DagsterExecutionInterruptedError):
+                    raise  # configuration, budget or a cancelled run: never failed over
+                except Exception as exc:
+                    failures += 1
+                    kind = failure_kind(exc)
+                    spent = self.failed_attempt_cost(resolved, time.monotonic() - started)
+                    failed_costs += [spent] if spent else []
+                    status = "interrupted" if kind == "spot_loss" else "failed"
+                    took = time.monotonic() - started
+                    attempts.append(
+                        self.attempt(name, status, took, spent, kind=kind, error=str(exc)[:500])
+                    )
+                    step = policy.next_step(kind, failures)
+                    self.context.log.warning(f"attempt on {name} failed ({kind}): {exc}; {step}")
+                    if step == "fail":
+                        raise
+                    if step == "next":
+                        break
+                    time.sleep(policy.backoff_s(failures))
+                    continue
+                return self.finish(outcome, prepared, plan, attempts, failed_costs, source)
+        raise dg.Failure(
+            description=f"every candidate failed: {[a['platform'] for a in attempts]}",
+            metadata={"attempts": dg.MetadataValue.json(attempts)},
+        )
+
+    def finish(
+        self,
+        outcome: LaunchOutcome,
+        prepared: Prepared,
+        plan: AutoPlan,
+        attempts: list[dict[str, Any]],
+        failed_costs: list[CostBreakdown],
+        source: str,
+    ) -> dg.MaterializeResult:
+        """The result with the plan, every attempt, and how far off the prediction was."""
+        name = prepared.resolved.name
+        try:
+            own = cost_of(outcome.facts, self.catalog)
+        except (MissingPriceError, KeyError, ValueError):
+            own = None
+        duration = (own.duration_s if own else None) or outcome.facts.run_s or 0.0
+        reported = reported_input_bytes(outcome.results)
+        attempts.append(self.attempt(name, "success", duration, own, input_bytes=reported))
+        extra: dict[str, Any] = {**plan.as_metadata(), "attempts": attempts}
+        predicted = plan.prediction(name)
+        if predicted is not None and own is not None and predicted.cost_usd > 0:
+            extra["plan_cost_error_pct"] = _error_pct(float(own.total), predicted.cost_usd)
+            extra["plan_duration_error_pct"] = _error_pct(duration, predicted.duration_s)
+        return self.result(outcome, prepared, f"the planner ({source})", extra, failed_costs)
+
+    def attempt(
+        self,
+        platform: str,
+        status: str,
+        duration_s: float,
+        cost: CostBreakdown | None,
+        input_bytes: int | None = None,
+        **more: Any,
+    ) -> dict[str, Any]:
+        """One attempt as the planner's history reads it back (see auto.attempts_of)."""
+        known = self.known_input_bytes if input_bytes is None else input_bytes
+        return {"platform": platform, "status": status, "duration_s": round(duration_s, 3),
+                "cost_usd": float(cost.total) if cost else 0.0, "input_bytes": known,
+                **({"detail": more} if more else {})}  # fmt: skip
+
+    @property
+    def known_input_bytes(self) -> int:
+        return input_size(history_for(self.context.instance, self.asset), self.partition)
+
+    def failed_attempt_cost(
+        self, resolved: ResolvedProfile, seconds: float
+    ) -> CostBreakdown | None:
+        """What a failed attempt cost: its resources for the time it took (an estimate)."""
+        prepared = self.prepare(resolved)
+        try:
+            spent = running_estimate(prepared.platform, prepared.request, self.catalog)(seconds)
+        except (MissingPriceError, KeyError, ValueError):
+            return None
+        spent.assume(f"a failed attempt on {resolved.name}, priced for the {seconds:.0f} s it ran")
+        return spent
+
+    def usd_per_hour(self, name: str) -> float | None:
+        """A candidate's price for an hour of its configured resources (the planner's prior)."""
+        try:
+            prepared = self.prepare(self.project.resolve(name, "planner.candidates"))
+            hour = running_estimate(prepared.platform, prepared.request, self.catalog)(3600)
+        except (MissingPriceError, KeyError, ValueError, ConfigError):
+            return None
+        return float(hour.total)
+
+
+def _error_pct(actual: float, predicted: float) -> float:
+    return round(100 * (actual - predicted) / max(predicted, 1e-9), 2)
+
+
+def reported_input_bytes(results: list[Any]) -> int | None:
+    """The bytes the job read, as it reported them through Pipes."""
+    for result in results:
+        if isinstance(result, dg.MaterializeResult) and result.metadata:
+            value: Any = result.metadata.get("input_bytes")
+            if value is not None:
+                return int(getattr(value, "value", value))
+    return None
 
 
 def _metadata_value(value: Any) -> Any:

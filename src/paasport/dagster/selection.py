@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from paasport.config import ProjectConfig, ResolvedProfile
+from paasport.config import AUTO, ProjectConfig, ResolvedProfile
 
 PLATFORM_TAG = "paasport/platform"
 
@@ -22,7 +22,8 @@ class Selection:
     name: str
     #: where the choice came from, recorded as metadata so a surprise is easy to trace
     source: str
-    resolved: ResolvedProfile
+    #: None for `auto`: the planner resolves a candidate per run
+    resolved: ResolvedProfile | None
 
 
 def select_platform(
@@ -38,6 +39,8 @@ def select_platform(
         (config.platform, f"{config.source}: platform"),
     ]
     for name, source in candidates:
+        if name == AUTO:
+            return Selection(name=name, source=source, resolved=None)
         if name:
             return Selection(name=name, source=source, resolved=config.resolve(name, source))
     raise AssertionError("config.platform always has a value")  # pragma: no cover

@@ -35,7 +35,8 @@ class CostRecord:
         return asdict(self)
 
 
-def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:
+def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Dagster metadata values as plain Python values."""
     return {k: getattr(v, "value", getattr(v, "data", v)) for k, v in metadata.items()}
 
 
@@ -43,7 +44,7 @@ def record_from(
     run_id: str, asset: str, partition: str | None, ended: float, metadata: Mapping[str, Any]
 ) -> CostRecord | None:
     """The cost record of one materialization; None when it carries no cost."""
-    meta = _plain(metadata)
+    meta = plain_metadata(metadata)
     if "cost_usd_total" not in meta:
         return None
     cost = meta.get("cost") or {}

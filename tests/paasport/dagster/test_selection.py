@@ -36,7 +36,15 @@ def test_precedence(
     selection = select_platform(CONFIG, asset, run_config, tags)
     assert selection.name == expected
     assert source in selection.source
-    assert selection.resolved.profile.platform == "local"
+    assert selection.resolved is not None and selection.resolved.profile.platform == "local"
+
+
+def test_auto_is_left_to_the_planner() -> None:
+    config = parse_config(
+        {"platform": "auto", "profiles": {"a": {"platform": "local"}},
+         "planner": {"candidates": ["a"]}}, None)  # fmt: skip
+    selection = select_platform(config, "nodes", None, {})
+    assert (selection.name, selection.resolved) == ("auto", None)
 
 
 def test_bad_run_tag_names_the_tag() -> None:

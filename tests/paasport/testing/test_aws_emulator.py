@@ -203,3 +203,66 @@ def test_the_budget_guard_cancels_a_run_over_its_cap_within_one_poll(
     assert 20 <= elapsed <= 20 + 2 + 1
     wait_for(lambda: _events(aws, "job_killed", started), 30, "the job to be cancelled")
     assert result.asset_materializations_for_node("counts") == []
+
+
+def run_auto(aws: AwsEmulator, tmp_path: Path, candidates: dict[str, dict[str, Any]]) -> Any:
+    """The counts asset with `platform = "auto"` over these emulated profiles."""
+    names = ", ".join(f'"{n}"' for n in candidates)
+    (tmp_path / "paasport.toml").write_text(
+        f'platform = "auto"\n[planner]\ncandidates = [{names}]\nexplore_runs = 0\n'
+        "platform_retries = 0\nretry_backoff_s = 0\n"
+    )
+    out = str(tmp_path / "out")
+    params = {"output": out, "n": "700"}
+    asset = spark_asset(name="counts", job=JOB, params=params, checks=["has_rows"])
+    return dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "paasport": PaasportResource(
+                config_path=str(tmp_path / "paasport.toml"),
+                extra_profiles={
+                    n: {**aws.profile(p["platform"]), **p} for n, p in candidates.items()
+                },
+            )
+        },
+        raise_on_error=False,
+    )
+
+
+def test_auto_recovers_from_a_spot_loss_on_another_candidate(
+    aws: AwsEmulator, tmp_path: Path
+) -> None:
+    aws.set_faults(Faults(spot_loss=1, spot_loss_after_s=1))
+    result = run_auto(aws, tmp_path, {
+        "emr_spot": {"platform": "emr", "task_spot_count": 1},
+        "emr_on_demand": {"platform": "emr"},
+    })  # fmt: skip
+    assert result.success, error_text(result, "counts")
+    meta = metadata(result, "counts")
+    attempts = meta["attempts"]
+    assert [(a["platform"], a["status"]) for a in attempts] == [
+        ("emr_spot", "interrupted"), ("emr_on_demand", "success")]  # fmt: skip
+    assert attempts[0]["detail"]["kind"] == "spot_loss"
+    assert all(a["cost_usd"] > 0 for a in attempts)
+    # what the materialization cost includes the lost attempt, and its parts still add up
+    assert meta["cost_usd_total"] == pytest.approx(sum(a["cost_usd"] for a in attempts), abs=2e-6)
+    assert meta["profile"] == "emr_on_demand" and meta["plan"]["order"][0] == "emr_spot"
+    # the output is a clean run's: every id counted once, nothing lost or duplicated
+    rows = pq.read_table(tmp_path / "out").to_pylist()
+    assert sum(r["count"] for r in rows) == 700
+    assert sorted(r["k"] for r in rows) == list(range(7))
+
+
+def test_auto_fails_over_when_a_platform_refuses_capacity(aws: AwsEmulator, tmp_path: Path) -> None:
+    aws.set_faults(Faults(capacity_errors=1))
+    result = run_auto(aws, tmp_path, {
+        "cluster": {"platform": "emr", "capacity_retries": 0},
+        "serverless": {"platform": "emr_serverless"},
+    })  # fmt: skip
+    assert result.success, error_text(result, "counts")
+    attempts = metadata(result, "counts")["attempts"]
+    assert [(a["platform"], a["status"]) for a in attempts] == [
+        ("cluster", "failed"), ("serverless", "success")]  # fmt: skip
+    assert attempts[0]["detail"]["kind"] == "capacity"
+    assert metadata(result, "counts")["platform"] == "emr_serverless"
