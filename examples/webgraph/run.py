@@ -43,6 +43,7 @@ def run_pipeline(
     on_step: Callable[[str, str, int, int], None] | None = None,
     only: Sequence[str] | None = None,
     extra_profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    planner: Mapping[str, Any] | None = None,
 ) -> list[StepSummary]:
     """Materialize every partition (or those in `only`) of the four assets, one Dagster run per
     asset and partition, in dependency order."""
@@ -59,7 +60,11 @@ def run_pipeline(
         )
     tags = {PLATFORM_TAG: platform} if platform else {}
     profiles = {name: dict(body) for name, body in (extra_profiles or {}).items()}
-    resources = {"paasport": PaasportResource(config_path=config_path, extra_profiles=profiles)}
+    resources = {
+        "paasport": PaasportResource(
+            config_path=config_path, extra_profiles=profiles, planner=dict(planner or {})
+        )
+    }
     total, done, out = len(keys) * len(layout.ASSETS), 0, []
     for key in keys:
         for name in layout.ASSETS:

@@ -45,6 +45,7 @@ def _run_with_progress(
     platform: str | None,
     config: ProjectConfig,
     extra_profiles: dict[str, dict[str, Any]] | None = None,
+    planner: dict[str, Any] | None = None,
 ) -> list[StepSummary]:
     from webgraph.run import run_pipeline
 
@@ -69,6 +70,7 @@ def _run_with_progress(
             config_path=str(config.path) if config.path else None,
             on_step=on_step,
             extra_profiles=extra_profiles,
+            planner=planner,
         )
         progress.update(task, description="done", completed=len(summary))
     return summary
@@ -80,7 +82,7 @@ def _print_summary(summary: list[StepSummary]) -> None:
     per_row = len(platforms) > 1
     title = "webgraph: one Dagster materialization per asset and partition"
     table = Table(title=title if per_row else f"{title}, on {platforms[0] if platforms else '?'}")
-    numeric = ("rows", "wall s", "Spark s")
+    numeric = ("rows", "wall s", "Spark s", "cost USD")
     for col in ("asset", "crawl", "seeds", *(("platform",) if per_row else ()), *numeric):
         table.add_column(col, justify="right" if col in numeric else "left", no_wrap=True)
     for s in summary:
@@ -93,8 +95,14 @@ def _print_summary(summary: list[StepSummary]) -> None:
             f"{s.rows:,}",
             f"{s.wall_s:.1f}",
             f"{s.spark_s:.1f}",
+            f"{float(s.metadata.get('cost_usd_total', 0.0)):.4f}",
         )
     console.print(table)
+    for s in summary:  # platform = auto: where each step ran, and why
+        plan = s.metadata.get("plan")
+        if isinstance(plan, dict):
+            profile = s.metadata.get("profile", s.platform)
+            console.print(f"  {s.asset} [{s.partition}] on {profile}: {plan.get('why', '')}")
     wall = sum(s.wall_s for s in summary)
     spark = sum(s.spark_s for s in summary)
     console.print(f"total: {len(summary)} materializations, wall {wall:.0f} s, Spark {spark:.0f} s")
@@ -160,16 +168,21 @@ def demo(
         raise typer.Exit(1)
 
 
+#: what `demo --platform auto --emulate` lets the planner choose from (one emulator serves both)
+AUTO_DEMO_CANDIDATES = ("emr_serverless", "glue")
+
+
 def _check_emulator(platform: str | None) -> str:
     from paasport.testing import EMULATORS
 
     if not platform:
         console.print("[red]--emulate needs --platform NAME[/red]")
         raise typer.Exit(2)
-    if platform not in EMULATORS:
+    if platform not in EMULATORS and platform != "auto":
         console.print(
             f"[red]--platform: no emulator for platform '{platform}' "
-            f"(emulated: {', '.join(sorted(EMULATORS))})[/red]"
+            f"(emulated: {', '.join(sorted(EMULATORS))}; and auto, the planner choosing "
+            f"between {' and '.join(AUTO_DEMO_CANDIDATES)})[/red]"
         )
         raise typer.Exit(2)
     return platform
@@ -182,10 +195,28 @@ def _run_emulated(
     from paasport.testing import emulate
 
     platform = _check_emulator(platform)
+    if platform == "auto":
+        return _run_auto_emulated(paths, config)
     console.print(f"starting the {platform} emulator ...")
     with emulate(platform) as profile:
         console.print(f"  {platform} emulator up: {profile}")
         return _run_with_progress(paths, platform, config, {platform: profile})
+
+
+def _run_auto_emulated(paths: WebgraphPaths, config: ProjectConfig) -> list[StepSummary]:
+    """`platform = auto` over emulated AWS candidates: each asset's first partitions explore
+    them, the later ones run on the cheapest by its history."""
+    from paasport.testing.aws import AwsEmulator
+
+    names = ", ".join(AUTO_DEMO_CANDIDATES)
+    console.print(f"starting the AWS emulator for the planner's candidates ({names}) ...")
+    with AwsEmulator() as aws:
+        profiles = {name: aws.profile(name) for name in AUTO_DEMO_CANDIDATES}
+        planner = {"candidates": list(AUTO_DEMO_CANDIDATES), "explore_runs": 1,
+                   "retry_backoff_s": 1.0}  # fmt: skip
+        summary = _run_with_progress(paths, "auto", config, profiles, planner)
+    console.print("explain a choice: paasport plan ASSET --platform emr_serverless --platform glue")
+    return summary
 
 
 @example_app.command("webgraph")

@@ -206,10 +206,12 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
 def load_config(
     path: Path | str | None = None,
     extra_profiles: Mapping[str, Mapping[str, Any]] | None = None,
+    planner: Mapping[str, Any] | None = None,
 ) -> ProjectConfig:
     """Load and validate the project config; no file at all means built-in defaults.
 
-    `extra_profiles` adds profiles that exist only for this process (an emulated platform).
+    `extra_profiles` adds profiles that exist only for this process (an emulated platform);
+    `planner` replaces [planner] for this process (the emulated `auto` demo).
     """
     file = Path(path).resolve() if path else find_config_file()
     data: dict[str, Any] = {}
@@ -222,4 +224,6 @@ def load_config(
             raise ConfigError(f"{file}: invalid TOML: {exc}") from None
     if extra_profiles:
         data["profiles"] = {**data.get("profiles", {}), **extra_profiles}
+    if planner:
+        data["planner"] = dict(planner)
     return parse_config(data, file)

@@ -48,20 +48,14 @@ def _print(plan: Plan) -> None:
 
 
 def _from_instance(asset: str, partition: str | None) -> tuple[list[Attempt], int, list[str]]:
-    """History from the Dagster instance's cost records; the input size of the last run."""
-    from paasport.reports.records import read_cost_records
+    """The asset's attempts from the Dagster instance (by profile, failed ones included), the
+    input size to plan for, and the candidates: [planner]'s, else every profile seen."""
+    from paasport.dagster.auto import history_for, input_size
 
     config = project_config()
-    records = read_cost_records(dagster_instance(config), [asset])
-    attempts = [
-        Attempt(asset=r.asset, partition=r.partition, platform=r.platform,
-                input_bytes=r.input_bytes, duration_s=r.duration_s, cost_usd=r.cost_usd_total)
-        for r in records
-    ]  # fmt: skip
-    mine = [a for a in attempts if partition is None or a.partition == partition] or attempts
-    size = mine[-1].input_bytes if mine else 0
-    platforms = sorted({a.platform for a in attempts} | {config.platform})
-    return attempts, size, platforms
+    attempts = history_for(dagster_instance(config), asset)
+    seen = sorted({a.platform for a in attempts})
+    return attempts, input_size(attempts, partition), list(config.planner.candidates) or seen
 
 
 def plan(
@@ -92,6 +86,10 @@ def plan(
             if not asset:
                 raise typer.BadParameter("name an ASSET, or give --history and --request")
             attempts, size, known = _from_instance(asset, partition)
+            if not (platform or known):
+                raise typer.BadParameter(
+                    f"no history of {asset} and no [planner] candidates: name --platform"
+                )
             requests = [PlanRequest(
                 asset=asset, input_bytes=size, platforms=platform or known, objective=objective,
                 deadline_s=parse_duration(deadline) if deadline else None)]  # fmt: skip

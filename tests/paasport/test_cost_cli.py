@@ -185,3 +185,15 @@ def test_pricing_show_names_a_bad_override(tmp_path: Path, monkeypatch: pytest.M
     result = runner.invoke(app, ["pricing", "show"])
     assert result.exit_code == 2
     assert "pricing.prices.0.price" in result.output
+
+
+def test_plan_explains_a_choice_from_the_instance_history(in_home: dict[str, int]) -> None:
+    result = runner.invoke(app, ["plan", "graph_aggr", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["platform"] == "databricks"
+    assert {c["platform"] for c in plan["candidates"]} == {"emr", "databricks"}
+    deadline = runner.invoke(app, ["plan", "edges", "--deadline", "8h"], env={"COLUMNS": "200"})
+    assert deadline.exit_code == 0, deadline.output
+    assert "chosen: databricks" in deadline.output
+    assert "misses the deadline" in deadline.output

@@ -68,9 +68,11 @@ class PaasportResource(dg.ConfigurableResource):
     config_path: str | None = None
     #: profiles that exist only for this process, e.g. an emulated platform's
     extra_profiles: dict[str, dict[str, Any]] = {}
+    #: replaces the config's [planner] for this process (the emulated `auto` demo)
+    planner: dict[str, Any] = {}
 
     def project_config(self) -> ProjectConfig:
-        return load_config(self.config_path, self.extra_profiles)
+        return load_config(self.config_path, self.extra_profiles, self.planner)
 
     def materialize(
         self,
