@@ -230,7 +230,8 @@ def pipes_extras(request: LaunchRequest) -> dict[str, Any]:
 
 def completed_results(invocation: Any) -> list[Any]:
     """The Pipes results; a run that ended without reporting anything is a failure."""
-    results = list(invocation.get_results())
+    # implicit materializations would hide a job that reported nothing behind an empty one
+    results = list(invocation.get_results(implicit_materializations=False))
     if not results:
         raise RemoteRunError(
             "the remote job ended without reporting a materialization through Pipes "

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from paasport.platforms.base import LaunchOutcome, LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.platforms.pipes_files import WholeLineTempFileMessageReader
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 MEMORY = r"^\d+[kmgt]?$"
@@ -104,14 +105,21 @@ class SparkSubmitPlatform(Platform):
         with warnings.catch_warnings():
             # Dagster flags its own message reader internals as preview on every launch
             warnings.simplefilter("ignore", category=dg.PreviewWarning)
-            invocation = dg.PipesSubprocessClient().run(
+            client = dg.PipesSubprocessClient(message_reader=WholeLineTempFileMessageReader())
+            invocation = client.run(
                 context=context,
                 command=self.command(request),
                 extras=extras,
                 env={**build_env(java_env(), loopback=self.loopback()), **self.extra_env()},
             )
         wall = time.monotonic() - started
-        results = list(invocation.get_results())
+        # no made-up empty materialization when the job reported none: that is a failure
+        results = list(invocation.get_results(implicit_materializations=False))
+        if not results:
+            raise dg.Failure(
+                description="the job ended without reporting a materialization through Pipes "
+                "(did it die before opening Pipes? see its output above)"
+            )
         job_meta = reported_metadata(results)
         job_time = job_meta.get("job_time_s")
         facts = RunFacts(
