@@ -38,6 +38,11 @@ class AssetSettings(BaseModel):
     deadline_s: float | None = Field(
         None, gt=0, description="platform = auto: finish within this, at the planner's confidence"
     )
+    input_location: str | None = Field(
+        None,
+        pattern=r"^(aws|gcp|azure):[a-z0-9-]+$",
+        description="platform = auto: where the input lives, e.g. aws:us-east-1 (egress prices)",
+    )
 
 
 #: the platform name that lets the planner choose among [planner] candidates

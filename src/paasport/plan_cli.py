@@ -28,7 +28,9 @@ def parse_duration(text: str) -> float:
 
 def _print(plan: Plan) -> None:
     r = plan.request
-    title = f"plan for {r.asset} ({r.input_bytes / 1024**3:.2f} GB in, objective {r.objective}"
+    size = r.input_bytes / 1024**3
+    shown = f"{size:.2f} GB" if size >= 1 else f"{r.input_bytes / 1024**2:.2f} MB"
+    title = f"plan for {r.asset} ({shown} in, objective {r.objective}"
     title += f", deadline {r.deadline_s:.0f} s)" if r.deadline_s else ")"
     table = Table(title=title)
     for col in ("platform", "duration", "cost (USD)", "feasible", "why", "based on"):

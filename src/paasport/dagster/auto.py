@@ -11,6 +11,8 @@ from paasport.config import ProjectConfig
 from paasport.planner.choose import Candidate, Plan, choose
 from paasport.planner.history import Attempt, PlanRequest
 from paasport.planner.predict import Prediction
+from paasport.platforms import ProfileBase
+from paasport.pricing.catalog import Catalog
 from paasport.reports.records import plain_metadata
 
 
@@ -81,12 +83,44 @@ def input_size(history: list[Attempt], partition: str | None) -> int:
     return 0
 
 
+def location(profile: ProfileBase) -> str | None:
+    """Where a profile runs, as cloud:region (None: unknown, e.g. serverless or self-hosted)."""
+    region = getattr(profile, "region", None)
+    if profile.platform in ("emr", "emr_serverless", "emr_eks", "glue"):
+        return f"aws:{region}"
+    if profile.platform == "dataproc":
+        return f"gcp:{region}"
+    if profile.platform == "databricks" and not getattr(profile, "existing_cluster_id", None):
+        return f"{getattr(profile, 'cloud', 'aws')}:{region}"
+    return None
+
+
+def egress_rates(project: ProjectConfig, asset: str, catalog: Catalog) -> dict[str, float]:
+    """Per candidate, the price per GB of moving the asset's input to it (the source cloud's
+    inter-region or internet price); none when the input's location is not configured."""
+    source = project.asset(asset).input_location
+    if source is None:
+        return {}
+    cloud = source.split(":", 1)[0]
+    rates: dict[str, float] = {}
+    for name in project.planner.candidates:
+        where = location(project.resolve(name, "planner.candidates").profile)
+        if where is None or where == source:
+            continue
+        item = "inter_region" if where.split(":", 1)[0] == cloud else "internet"
+        price = catalog.find("egress", f"{cloud}.{item}", "*")
+        if price is not None:
+            rates[name] = float(price.price)
+    return rates
+
+
 def plan_auto(
     project: ProjectConfig,
     asset: str,
     partition: str | None,
     history: list[Attempt],
     usd_per_hour: Callable[[str], float | None],
+    catalog: Catalog | None = None,
 ) -> AutoPlan:
     settings = project.planner
     candidates = list(settings.candidates)
@@ -96,6 +130,8 @@ def plan_auto(
         platforms=candidates,
         deadline_s=project.asset(asset).deadline_s,
         objective=settings.objective,
+        budget_usd=project.asset(asset).max_cost_usd,
+        egress_usd_per_gb=egress_rates(project, asset, catalog) if catalog else {},
     )
     rates = {name: rate for name in candidates if (rate := usd_per_hour(name)) is not None}
     plan = choose(request, history, rates, settings.confidence)

@@ -201,7 +201,9 @@ class Launcher:
     def auto(self, source: str) -> dg.MaterializeResult:
         """Plan, then try the candidates in the plan's order, failing over as the policy says."""
         history = history_for(self.context.instance, self.asset)
-        plan = plan_auto(self.project, self.asset, self.partition, history, self.usd_per_hour)
+        plan = plan_auto(
+            self.project, self.asset, self.partition, history, self.usd_per_hour, self.catalog
+        )
         self.context.log.info(f"planner: {plan.why}; order {plan.order}")
         s = self.project.planner
         policy = FailoverPolicy(s.platform_retries, s.retry_backoff_s, s.user_error_retries)

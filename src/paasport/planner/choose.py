@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from paasport.planner.history import Attempt, PlanRequest
-from paasport.planner.predict import Prediction, predict, prior
+from paasport.planner.predict import GB, Prediction, predict, prior
 
 DEFAULT_CONFIDENCE = 0.9
 
@@ -82,7 +82,17 @@ def predictions(
     for platform, found in out.items():
         if found is None:
             out[platform] = prior(platform, others, usd_per_hour.get(platform), confidence)
-    return out
+    return {name: with_egress(p, request) for name, p in out.items()}
+
+
+def with_egress(p: Prediction | None, request: PlanRequest) -> Prediction | None:
+    """The prediction plus moving the input to the platform's region (data locality)."""
+    rate = request.egress_usd_per_gb.get(p.platform, 0.0) if p else 0.0
+    if p is None or not rate:
+        return p
+    egress = request.input_bytes / GB * rate
+    moved = f"{p.basis}; + ${egress:.4f} to move the input here at ${rate}/GB"
+    return replace(p, cost_usd=p.cost_usd + egress, basis=moved)
 
 
 def choose(

@@ -45,6 +45,8 @@ class PlanRequest(BaseModel):
     deadline_s: float | None = Field(None, gt=0)
     objective: Literal["cost", "time"] = "cost"
     budget_usd: float | None = Field(None, gt=0)
+    #: the price per GB of moving the input to each platform (0 or absent: same region)
+    egress_usd_per_gb: dict[str, float] = Field(default_factory=dict)
 
 
 def _where(error: ValidationError, prefix: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from paasport.config import ConfigError, parse_config
-from paasport.dagster.auto import attempts_of, input_size, plan_auto
+from paasport.dagster.auto import attempts_of, egress_rates, input_size, plan_auto
 from paasport.planner.history import Attempt
 
 PROFILES: dict[str, Any] = {"a": {"platform": "local"}, "b": {"platform": "local"}}
@@ -71,3 +71,30 @@ def test_history_reads_attempts_back_and_the_last_input_size() -> None:
     assert plain[0].duration_s == 4.0 and plain[0].input_bytes == 11
     assert input_size([*got, *plain], "p1") == 7
     assert input_size([*got, *plain], "p9") == 11
+
+
+def test_data_locality_prices_moving_the_input() -> None:
+    from paasport.pricing.catalog import load_catalog
+
+    role = "arn:aws:iam::123456789012:role/r"
+    aws = {"bucket": "data-bucket", "application_id": "a1", "execution_role_arn": role}
+    project = parse_config(
+        {"platform": "auto",
+         "profiles": {"near": {"platform": "emr_serverless", "region": "us-east-1", **aws},
+                      "far": {"platform": "emr_serverless", "region": "us-west-2", **aws},
+                      "gcp": {"platform": "dataproc", "project": "my-project",
+                              "region": "us-central1", "bucket": "data-bucket"}},
+         "planner": {"candidates": ["near", "far", "gcp"]},
+         "assets": {"x": {"input_location": "aws:us-east-1"}}}, None)  # fmt: skip
+    rates = egress_rates(project, "x", load_catalog())
+    assert rates == {"far": 0.02, "gcp": 0.09}  # the source cloud's inter-region, then internet
+    # 100 GB in: the far twin costs the same to run but $2 more to feed
+    size = 100 * 1024**3
+    costs = {"near": 1.5, "far": 1.0, "gcp": 1.2}
+    history = [Attempt(asset="x", platform=n, input_bytes=size, duration_s=60, cost_usd=c)
+               for n, c in costs.items() for _ in range(3)]  # fmt: skip
+    plan = plan_auto(project, "x", None, history, lambda _: None, load_catalog())
+    assert plan.chosen == "near"
+    far = next(c for c in plan.plan.candidates if c.platform == "far")
+    assert far.prediction is not None and far.prediction.cost_usd == pytest.approx(3.0)
+    assert "to move the input here" in far.prediction.basis
