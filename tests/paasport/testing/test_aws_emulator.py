@@ -88,16 +88,6 @@ def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_p
     aws.set_faults(Faults())
 
 
-def test_capacity_errors_beyond_the_retries_fail_naming_capacity(
-    aws: AwsEmulator, tmp_path: Path
-) -> None:
-    aws.set_faults(Faults(capacity_errors=2))
-    result = run(aws, "emr", tmp_path / "out", capacity_retries=1, retry_backoff_s=0.5)
-    assert not result.success
-    assert "capacity error" in error_text(result, "counts").lower()
-    aws.set_faults(Faults())
-
-
 def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
     aws: AwsEmulator, tmp_path: Path
 ) -> None:
@@ -255,9 +245,11 @@ def test_auto_recovers_from_a_spot_loss_on_another_candidate(
 
 
 def test_auto_fails_over_when_a_platform_refuses_capacity(aws: AwsEmulator, tmp_path: Path) -> None:
-    aws.set_faults(Faults(capacity_errors=1))
+    # EMR's own retry (1) meets a second capacity error: the candidate fails, naming capacity
+    aws.set_faults(Faults(capacity_errors=2))
+    started = time.time()
     result = run_auto(aws, tmp_path, {
-        "cluster": {"platform": "emr", "capacity_retries": 0},
+        "cluster": {"platform": "emr", "capacity_retries": 1, "retry_backoff_s": 0.5},
         "serverless": {"platform": "emr_serverless"},
     })  # fmt: skip
     assert result.success, error_text(result, "counts")
@@ -265,4 +257,7 @@ def test_auto_fails_over_when_a_platform_refuses_capacity(aws: AwsEmulator, tmp_
     assert [(a["platform"], a["status"]) for a in attempts] == [
         ("cluster", "failed"), ("serverless", "success")]  # fmt: skip
     assert attempts[0]["detail"]["kind"] == "capacity"
+    assert "capacity error" in attempts[0]["detail"]["error"].lower()
+    fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
+    assert fired.count("capacity_errors") == 2
     assert metadata(result, "counts")["platform"] == "emr_serverless"
