@@ -51,6 +51,22 @@ def patch_glue() -> None:
 
     GlueResponse.batch_stop_job_run = batch_stop_job_run  # type: ignore[attr-defined]
 
+    from moto.glue.exceptions import AlreadyExistsException
+    from moto.glue.models import GlueBackend
+
+    create_job = GlueBackend.create_job
+    creating = threading.Lock()
+
+    def create_job_once(self: Any, name: str, *args: Any, **kwargs: Any) -> None:
+        # moto replaces an existing job (and loses its runs); Glue answers AlreadyExists, which
+        # paasport handles when partitions create the same job at once
+        with creating:
+            if name in self.jobs:
+                raise AlreadyExistsException("Job")
+            create_job(self, name, *args, **kwargs)
+
+    GlueBackend.create_job = create_job_once  # type: ignore[method-assign]
+
 
 def patch_emr_instances() -> None:
     """Remember requested instances (moto ignores fleets) for NormalizedInstanceHours."""
