@@ -31,6 +31,9 @@ class RemoteProfile(ProfileBase):
     poll_max_s: float = Field(60.0, gt=0)
     #: how often Dagster reads the job's Pipes messages
     pipes_poll_s: float = Field(5.0, gt=0)
+    #: how long Pipes keeps reading messages and logs after the remote run ended, for writes
+    #: that land late (Dagster's own default is 10 s)
+    pipes_final_wait_s: float = Field(10.0, ge=0, le=600)
 
 
 class RemoteRunError(RuntimeError):
@@ -283,11 +286,29 @@ def run_client(
     client: Any, context: Any, request: LaunchRequest, **params: Any
 ) -> tuple[list[Any], Waited]:
     """Run a WaitingClient; the caller's params are copied, never handed over to be mutated."""
-    invocation = client.run(context=context, extras=pipes_extras(request), **copy.deepcopy(params))
+    with pipes_final_wait(client.profile.pipes_final_wait_s):
+        invocation = client.run(
+            context=context, extras=pipes_extras(request), **copy.deepcopy(params)
+        )
     results = completed_results(invocation)
     if client.waited is None:
         raise RemoteRunError("the Pipes client finished without waiting for the remote run")
     return results, client.waited
+
+
+@contextmanager
+def pipes_final_wait(seconds: float) -> Iterator[None]:
+    """Dagster reads a closed session's messages and logs for a fixed 10 s more, a module-wide
+    constant with no parameter. It is set for one launch and put back; a step's Pipes sessions
+    run one at a time, and the session's threads have ended when `client.run` returns."""
+    from dagster._core.pipes import utils
+
+    before = utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL
+    utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL = before
 
 
 def durations(waited: Waited, running: str, terminal: set[str]) -> dict[str, float | None]:

@@ -84,6 +84,9 @@ def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_p
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 1
     assert fired.count("throttles") == 2  # throttled calls were retried by boto3
+    # two clusters: the one refused capacity and the one that ran; a throttle never starts one
+    assert len(_events(aws, "cluster_ended", started)) == 2
+    assert len(_events(aws, "job_started", started)) == 1
     assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
     aws.set_faults(Faults())
 

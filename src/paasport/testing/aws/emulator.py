@@ -122,6 +122,8 @@ class AwsEmulator(FaultJournal, Service):
             "poll_s": 0.5,
             "poll_max_s": 2.0,
             "pipes_poll_s": 0.5,
+            # every log and message is written before the run is reported ended: no late writes
+            "pipes_final_wait_s": 0,
         }
         if platform == "emr":
             return {**common, "log_uri": f"s3://{BUCKET}/emr-logs/", "retry_backoff_s": 1.0}

@@ -105,12 +105,15 @@ def patch_emr_instances() -> None:
     ElasticMapReduceResponse.run_job_flow = run_job_flow  # type: ignore[method-assign]
 
 
-#: (backend class path, method names) answered with ThrottlingException while faults say so
+#: (API handler class path, action names) answered with ThrottlingException while faults say
+#: so. The handlers, not the backends: moto's RunJobFlow calls the backend's describe_cluster
+#: after it created the cluster, so a throttle there made boto3 retry a call that had already
+#: started a cluster (two orphan clusters ran the job). AWS throttles before doing anything.
 _THROTTLED = [
-    ("moto.emr.models:ElasticMapReduceBackend", ["describe_cluster", "list_steps"]),
-    ("moto.emrserverless.models:EMRServerlessBackend", ["get_job_run"]),
-    ("moto.emrcontainers.models:EMRContainersBackend", ["describe_job_run"]),
-    ("moto.glue.models:GlueBackend", ["get_job_run"]),
+    ("moto.emr.responses:ElasticMapReduceResponse", ["describe_cluster", "list_steps"]),
+    ("moto.emrserverless.responses:EMRServerlessResponse", ["get_job_run"]),
+    ("moto.emrcontainers.responses:EMRContainersResponse", ["describe_job_run"]),
+    ("moto.glue.responses:GlueResponse", ["get_job_run"]),
 ]
 
 

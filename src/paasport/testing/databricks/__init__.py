@@ -74,6 +74,8 @@ class DatabricksEmulator(FaultJournal, Service):
             "poll_s": 0.5,
             "poll_max_s": 2.0,
             "pipes_poll_s": 0.5,
+            # every log and message is written before the run is reported ended: no late writes
+            "pipes_final_wait_s": 0,
         }
         if platform == "databricks":
             return {**common, "artifacts_path": "dbfs:/paasport", "node_type_id": "m5d.xlarge",

@@ -100,6 +100,8 @@ class GcpEmulator(FaultJournal, Service):
             "poll_s": 0.5,
             "poll_max_s": 2.0,
             "pipes_poll_s": 0.5,
+            # every log and message is written before the run is reported ended: no late writes
+            "pipes_final_wait_s": 0,
             "api_retry_s": 30.0,
         }
         if per_run_cluster:
