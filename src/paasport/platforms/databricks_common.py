@@ -28,7 +28,7 @@ from typing import Any, Literal
 import dagster_databricks.pipes as dbx_pipes
 from dagster._core.errors import DagsterExecutionInterruptedError
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import NotFound, ResourceAlreadyExists
 from databricks.sdk.service import jobs
 from pydantic import Field, field_validator
 
@@ -105,7 +105,12 @@ class DbfsStore:
         staging = f"{final}.{uuid.uuid4().hex[:8]}.tmp"
         with local.open("rb") as src:
             self.client.dbfs.upload(staging, src, overwrite=True)
-        self.client.dbfs.move(staging, final)
+        try:
+            self.client.dbfs.move(staging, final)
+        except ResourceAlreadyExists:
+            # partitions launched at once upload the same artifact; the key is the content's
+            # hash, so the one that moved first wrote these very bytes
+            self.client.dbfs.delete(staging)
 
 
 class VolumeStore:

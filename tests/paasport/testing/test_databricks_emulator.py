@@ -192,3 +192,26 @@ def _pipes_locations(request: dict[str, Any]) -> tuple[str, str]:
         ]
     decoded = [json.loads(zlib.decompress(base64.b64decode(v))) for v in raw]
     return decoded[0]["path"], decoded[1]["path"]
+
+
+def test_an_artifact_uploaded_by_many_runs_at_once_lands_once(
+    workspace: DatabricksEmulator, tmp_path: Path
+) -> None:
+    # eight partitions launched on a fresh workspace all upload the same wheel: DBFS refuses
+    # every move onto it after the first, which must not fail the runs
+    from concurrent.futures import ThreadPoolExecutor
+
+    from databricks.sdk import WorkspaceClient
+
+    from paasport.platforms.databricks_common import DbfsStore
+
+    local = tmp_path / "job.py"
+    local.write_bytes(b"print('the same bytes')\n" * 1000)
+    store = DbfsStore(WorkspaceClient(host=workspace.host), "dbfs:/race")
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: store.put(local, "artifacts/abc/job.py"), range(4)))
+    client = WorkspaceClient(host=workspace.host)
+    listed = [f.path for f in client.dbfs.list("/race/artifacts/abc")]
+    assert listed == ["/race/artifacts/abc/job.py"]  # no staging file left behind
+    with client.dbfs.download("/race/artifacts/abc/job.py") as got:
+        assert got.read() == local.read_bytes()
