@@ -19,6 +19,7 @@ from pathlib import Path
 
 from paasport.java import java_env
 from paasport.platforms.spark_submit import spark_home
+from paasport.testing.spark_runner import job_env
 
 #: the classes a typical test job loads: a session, a shuffle, a parquet write and read
 _WARM_JOB = """
@@ -61,13 +62,8 @@ def ensure_class_archive(jvm_opts: str) -> Path | None:
         with tempfile.TemporaryDirectory(prefix="paasport-cds-") as work:
             script = Path(work) / "warm.py"
             script.write_text(_WARM_JOB)
-            env = {
-                **os.environ,
-                **java_env(),
-                "SPARK_LOCAL_IP": "127.0.0.1",
-                "PYSPARK_PYTHON": sys.executable,
-                "SPARK_SUBMIT_OPTS": f"{jvm_opts} -XX:ArchiveClassesAtExit={tmp}",
-            }
+            dump = {"SPARK_SUBMIT_OPTS": f"{jvm_opts} -XX:ArchiveClassesAtExit={tmp}"}
+            env = job_env({**os.environ, **java_env()}, dump)
             cmd = [str(spark_home() / "bin" / "spark-submit"), str(script), work]
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         if done.returncode != 0 or not tmp.exists():

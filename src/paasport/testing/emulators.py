@@ -8,6 +8,15 @@ from typing import Any
 
 from paasport.testing.standalone import StandaloneCluster
 
+#: how a profile pointing at an emulator polls: an emulated run takes seconds, not minutes, and
+#: every log and message is written before the run is reported ended (no late writes to wait for)
+EMULATED_POLLING: dict[str, float] = {
+    "poll_s": 0.5,
+    "poll_max_s": 2.0,
+    "pipes_poll_s": 0.5,
+    "pipes_final_wait_s": 0,
+}
+
 
 class NoEmulatorError(KeyError):
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from paasport.java import java_env
+from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultJournal
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
@@ -119,11 +120,7 @@ class AwsEmulator(FaultJournal, Service):
             "platform": platform,
             "region": REGION,
             "bucket": BUCKET,
-            "poll_s": 0.5,
-            "poll_max_s": 2.0,
-            "pipes_poll_s": 0.5,
-            # every log and message is written before the run is reported ended: no late writes
-            "pipes_final_wait_s": 0,
+            **EMULATED_POLLING,
         }
         if platform == "emr":
             return {**common, "log_uri": f"s3://{BUCKET}/emr-logs/", "retry_backoff_s": 1.0}

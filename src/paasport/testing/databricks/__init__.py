@@ -11,6 +11,7 @@ from typing import Any
 from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
 from paasport.testing.databricks.server import Workspace, serve
 from paasport.testing.databricks.storage import Storage
+from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultBook, FaultJournal, Faults
 from paasport.testing.processes import EnvOverlay, Service
 
@@ -71,11 +72,7 @@ class DatabricksEmulator(FaultJournal, Service):
         common: dict[str, Any] = {
             "platform": platform,
             "host": self.host,
-            "poll_s": 0.5,
-            "poll_max_s": 2.0,
-            "pipes_poll_s": 0.5,
-            # every log and message is written before the run is reported ended: no late writes
-            "pipes_final_wait_s": 0,
+            **EMULATED_POLLING,
         }
         if platform == "databricks":
             return {**common, "artifacts_path": "dbfs:/paasport", "node_type_id": "m5d.xlarge",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from paasport.java import java_env
+from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultJournal
 from paasport.testing.gcp.storage import GcsEmulator
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
@@ -97,11 +98,7 @@ class GcpEmulator(FaultJournal, Service):
             "region": REGION,
             "bucket": BUCKET,
             "api_endpoint": self.endpoint_url,
-            "poll_s": 0.5,
-            "poll_max_s": 2.0,
-            "pipes_poll_s": 0.5,
-            # every log and message is written before the run is reported ended: no late writes
-            "pipes_final_wait_s": 0,
+            **EMULATED_POLLING,
             "api_retry_s": 30.0,
         }
         if per_run_cluster:
