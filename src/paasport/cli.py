@@ -19,6 +19,7 @@ from paasport.cli_common import dagster_instance as _instance
 from paasport.cli_common import project_config as _config
 from paasport.config import ProjectConfig
 from paasport.cost_cli import costs, pricing_app
+from paasport.diagnose_cli import diagnose
 from paasport.plan_cli import plan
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(pricing_app, name="pricing")
 app.command("costs")(costs)
 app.command("plan")(plan)
+app.command("diagnose")(diagnose)
 
 Platform = Annotated[
     str | None, typer.Option(help="platform or profile for every asset (run tag paasport/platform)")
@@ -170,6 +172,8 @@ def demo(
 
 #: what `demo --platform auto --emulate` lets the planner choose from (one emulator serves both)
 AUTO_DEMO_CANDIDATES = ("emr_serverless", "glue")
+#: the environment as the command found it: what emulator messages must never show
+_USER_ENV = dict(os.environ)
 
 
 def _check_emulator(platform: str | None) -> str:
@@ -191,30 +195,53 @@ def _check_emulator(platform: str | None) -> str:
 def _run_emulated(
     paths: WebgraphPaths, platform: str | None, config: ProjectConfig
 ) -> list[StepSummary]:
-    """Start the emulator of `platform`, run on a profile named after it, stop it."""
-    from paasport.testing import emulate
+    """Start the emulator of `platform`, run on a profile named after it, stop it. An emulator
+    that cannot start, or refuses a client, ends the command with a message naming it and why
+    (no traceback, no credential)."""
+    from paasport.testing import EmulatorError, emulate, refusals_named
+    from paasport.testing.isolation import secret_values
 
     platform = _check_emulator(platform)
     if platform == "auto":
         return _run_auto_emulated(paths, config)
+    secrets = secret_values(os.environ)  # the user's, before the emulator hides them
     console.print(f"starting the {platform} emulator ...")
-    with emulate(platform) as profile:
-        console.print(f"  {platform} emulator up: {profile}")
-        return _run_with_progress(paths, platform, config, {platform: profile})
+    try:
+        with emulate(platform) as profile:
+            console.print(f"  {platform} emulator up: {profile}")
+            with refusals_named(f"the {platform} emulator", secrets):
+                return _run_with_progress(paths, platform, config, {platform: profile})
+    except EmulatorError as exc:
+        raise _emulator_failed(exc) from None
+
+
+def _emulator_failed(exc: Exception) -> typer.Exit:
+    """Say which emulator failed and why (one line, no traceback); the exit to raise."""
+    from rich.markup import escape
+
+    console.print(f"[red]{escape(str(exc))}[/red]")
+    return typer.Exit(1)
 
 
 def _run_auto_emulated(paths: WebgraphPaths, config: ProjectConfig) -> list[StepSummary]:
     """`platform = auto` over emulated AWS candidates: each asset's first partitions explore
     them, the later ones run on the cheapest by its history."""
+    from paasport.testing import EmulatorError, guarded, refusals_named
     from paasport.testing.aws import AwsEmulator
+    from paasport.testing.isolation import secret_values
 
     names = ", ".join(AUTO_DEMO_CANDIDATES)
+    secrets = secret_values(os.environ)
     console.print(f"starting the AWS emulator for the planner's candidates ({names}) ...")
-    with AwsEmulator() as aws:
-        profiles = {name: aws.profile(name) for name in AUTO_DEMO_CANDIDATES}
-        planner = {"candidates": list(AUTO_DEMO_CANDIDATES), "explore_runs": 1,
-                   "retry_backoff_s": 1.0}  # fmt: skip
-        summary = _run_with_progress(paths, "auto", config, profiles, planner)
+    try:
+        with guarded("AWS (auto)", AwsEmulator) as aws:
+            profiles = {name: aws.profile(name) for name in AUTO_DEMO_CANDIDATES}
+            planner = {"candidates": list(AUTO_DEMO_CANDIDATES), "explore_runs": 1,
+                       "retry_backoff_s": 1.0}  # fmt: skip
+            with refusals_named("the AWS emulator", secrets):
+                summary = _run_with_progress(paths, "auto", config, profiles, planner)
+    except EmulatorError as exc:
+        raise _emulator_failed(exc) from None
     console.print("explain a choice: paasport plan ASSET --platform emr_serverless --platform glue")
     return summary
 

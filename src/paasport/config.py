@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from paasport.diagnostics.settings import DiagnosticsSettings
 from paasport.platforms import ProfileBase, UnknownPlatformError, get_platform_class, platform_names
 from paasport.pricing.catalog import PricingSettings
 
@@ -37,6 +38,10 @@ class AssetSettings(BaseModel):
     )
     deadline_s: float | None = Field(
         None, gt=0, description="platform = auto: finish within this, at the planner's confidence"
+    )
+    diagnostics: DiagnosticsSettings = Field(
+        default_factory=DiagnosticsSettings,
+        description="which diagnostics checks block (fail_on), are off (disable), thresholds",
     )
     input_location: str | None = Field(
         None,

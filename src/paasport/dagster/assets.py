@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from paasport.dagster.diagnostics import check_specs
 from paasport.dagster.resources import PaasportResource, SparkAssetConfig
 from paasport.platforms import JobSpec
 
@@ -26,11 +27,13 @@ def spark_asset(
     group_name: str | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
+    diagnostics: bool = True,
 ) -> dg.AssetsDefinition:
     """An asset that runs the job script `job` on the platform the configuration selects.
 
     `params` and `spark_conf` are the job author's defaults; the project config file and the
-    run config override them. `checks` names asset checks the job reports.
+    run config override them. `checks` names asset checks the job reports. `diagnostics`
+    declares paasport's own checks (see paasport.dagster.diagnostics), reported on every run.
     """
     script = Path(job).resolve()
     if not script.is_file():
@@ -43,7 +46,10 @@ def spark_asset(
         name=name,
         partitions_def=partitions_def,
         deps=list(deps),
-        check_specs=[dg.AssetCheckSpec(name=check, asset=name) for check in checks],
+        check_specs=[
+            *(dg.AssetCheckSpec(name=check, asset=name) for check in checks),
+            *(check_specs(name, checks) if diagnostics else []),
+        ],
         group_name=group_name,
         description=description or f"Spark job {script.name}",
         kinds={"spark", "python"},

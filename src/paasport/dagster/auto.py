@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from paasport.config import ProjectConfig
+from paasport.dagster.history import materializations
 from paasport.planner.choose import Candidate, Plan, choose
 from paasport.planner.history import Attempt, PlanRequest
 from paasport.planner.predict import Prediction
 from paasport.platforms import ProfileBase
 from paasport.pricing.catalog import Catalog
-from paasport.reports.records import plain_metadata
 
 
 @dataclass
@@ -60,18 +60,11 @@ def attempts_of(meta: Mapping[str, Any], asset: str, partition: str | None) -> l
 
 def history_for(instance: Any, asset: str) -> list[Attempt]:
     """Every earlier attempt of `asset`, keyed by profile name, oldest first."""
-    import dagster as dg
-
-    key, out, cursor = dg.AssetKey.from_user_string(asset), [], None
-    while True:
-        page = instance.fetch_materializations(key, limit=1000, cursor=cursor, ascending=True)
-        for record in page.records:
-            m = record.asset_materialization
-            if m is not None:
-                out += attempts_of(plain_metadata(m.metadata), asset, m.partition)
-        if not page.has_more:
-            return out
-        cursor = page.cursor
+    return [
+        attempt
+        for m in materializations(instance, asset)
+        for attempt in attempts_of(m.metadata, asset, m.partition)
+    ]
 
 
 def input_size(history: list[Attempt], partition: str | None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,11 +13,21 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 from paasport.config import ConfigError, ProjectConfig, ResolvedProfile, load_config
 from paasport.dagster.auto import AutoPlan, history_for, input_size, plan_auto
 from paasport.dagster.costing import attribution, budget_guard, cost_metadata
+from paasport.dagster.diagnostics import (
+    PAASPORT_CHECKS,
+    baseline_history,
+    check_results,
+    completed,
+    findings_for,
+    findings_metadata,
+)
 from paasport.dagster.selection import select_platform
+from paasport.diagnostics.findings import worst_first
 from paasport.job.params import JobParams
 from paasport.planner.failover import FailoverPolicy, failure_kind
 from paasport.platforms import JobSpec, LaunchOutcome, LaunchRequest, Platform, get_platform_class
 from paasport.platforms.remote import BudgetExceededError
+from paasport.platforms.spark_submit import reported_metadata
 from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.budget import running_estimate
 from paasport.pricing.catalog import Catalog, CatalogError, MissingPriceError, load_catalog
@@ -42,8 +52,13 @@ def partition_keys(context: dg.AssetExecutionContext) -> dict[str, str]:
     return {"partition": key}
 
 
-def merge_result(results: list[Any], extra: Mapping[str, Any]) -> dg.MaterializeResult:
-    """One MaterializeResult from the Pipes results, with the orchestrator's metadata added."""
+def merge_result(
+    results: list[Any],
+    extra: Mapping[str, Any],
+    more_checks: Sequence[dg.AssetCheckResult] = (),
+) -> dg.MaterializeResult:
+    """One MaterializeResult from the Pipes results, with the orchestrator's metadata and
+    checks added."""
     materialization: dg.MaterializeResult | None = None
     checks: list[dg.AssetCheckResult] = []
     for result in results:
@@ -57,7 +72,7 @@ def merge_result(results: list[Any], extra: Mapping[str, Any]) -> dg.Materialize
     return dg.MaterializeResult(
         asset_key=materialization.asset_key,
         metadata=metadata,
-        check_results=[*(materialization.check_results or []), *checks],
+        check_results=[*(materialization.check_results or []), *checks, *more_checks],
         data_version=materialization.data_version,
     )
 
@@ -196,7 +211,35 @@ class Launcher:
             "partition": self.partition or "",
             **(extra or {}),
         }
-        return merge_result(outcome.results, {k: _metadata_value(v) for k, v in meta.items()})
+        checks = self.diagnostics(outcome.results, meta, prepared.resolved.name)
+        return merge_result(
+            outcome.results, {k: _metadata_value(v) for k, v in meta.items()}, checks
+        )
+
+    def diagnostics(
+        self, results: list[Any], meta: dict[str, Any], profile: str
+    ) -> list[dg.AssetCheckResult]:
+        """Findings of this run as asset checks (those the asset declares); adds them to `meta`
+        as `diagnostics`. A diagnostics error is logged and never fails the run."""
+        declared = {key.name for key in self.context.assets_def.check_keys}
+        if not declared & set(PAASPORT_CHECKS):
+            return []  # an asset not made by spark_asset: its checks are its author's
+        settings = self.settings.diagnostics
+        try:
+            run = {**reported_metadata(results), **meta}
+            history = baseline_history(
+                self.context.instance, self.asset, profile, settings.baseline_runs
+            )
+            findings = [f for f in findings_for(run, history, settings) if f.check in declared]
+            findings = completed(findings, declared)
+        except Exception as exc:  # diagnostics are advice: a bug there must not lose the run
+            self.context.log.warning(f"diagnostics failed: {exc!r}")
+            findings = completed([], declared, f"not evaluated: diagnostics failed ({exc!r:.200})")
+        meta["diagnostics"] = findings_metadata(findings)
+        for f in worst_first(findings):
+            if not f.passed:
+                self.context.log.warning(f"{f.check}: {f.summary}. {f.advice}")
+        return check_results(self.context.asset_key, findings)
 
     def auto(self, source: str) -> dg.MaterializeResult:
         """Plan, then try the candidates in the plan's order, failing over as the policy says."""

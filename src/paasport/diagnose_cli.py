@@ -1,0 +1,85 @@
+"""`paasport diagnose`: what the checks found on an asset's latest (or a given) run, worst first."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from paasport.cli_common import console, dagster_instance, project_config
+
+
+def _pick(instance: Any, asset: str, partition: str | None, run: str | None) -> Any:
+    from paasport.dagster.history import materializations
+
+    for m in materializations(instance, asset, newest_first=True):
+        if (partition is None or m.partition == partition) and (run is None or m.run_id == run):
+            return m
+    return None
+
+
+def _findings(meta: dict[str, Any], asset: str) -> tuple[list[dict[str, Any]], str]:
+    """The findings the run recorded; for a run from before diagnostics, the Spark checks
+    computed now from its metrics (no regression checks: they need the history of then)."""
+    recorded = meta.get("diagnostics")
+    if isinstance(recorded, list):
+        return recorded, "recorded with the run"
+    from paasport.diagnostics import diagnose, worst_first
+
+    settings = project_config().asset(asset).diagnostics
+    return [f.as_json() for f in worst_first(diagnose(meta, settings))], "computed now"
+
+
+def _status(finding: dict[str, Any]) -> str:
+    if not finding.get("measured", True):
+        return "[dim]not measured[/dim]"
+    return "[green]pass[/green]" if finding["passed"] else "[red]FAIL[/red]"
+
+
+def diagnose(
+    asset: Annotated[str, typer.Argument(help="the asset, e.g. edges or a/b")],
+    partition: Annotated[
+        str | None, typer.Option("--partition", help="this partition's latest run")
+    ] = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="the materialization of this run")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+) -> None:
+    """Show what the diagnostics found on an asset's latest materialization, worst first."""
+    instance = dagster_instance(project_config())
+    chosen = _pick(instance, asset, partition, run)
+    if chosen is None:
+        wanted = "".join(
+            [f" for partition {partition}" if partition else "", f" in run {run}" if run else ""]
+        )
+        console.print(
+            f"[red]no materialization of {asset}{wanted}[/red] in {instance.root_directory}"
+        )
+        raise typer.Exit(1)
+    findings, how = _findings(chosen.metadata, asset)
+    if as_json:
+        print(json.dumps(findings, indent=2, default=str))
+        return
+    where = f" [{chosen.partition}]" if chosen.partition else ""
+    title = (
+        f"{asset}{where}, run {chosen.run_id[:8]} on {chosen.metadata.get('profile', '?')} ({how})"
+    )
+    table = Table(title=title)
+    for col in ("check", "result", "severity", "found", "advice", "waste/run"):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        waste = f.get("waste_usd")
+        table.add_row(
+            f["check"],
+            _status(f),
+            f["severity"] if not f["passed"] else "",
+            f.get("summary", ""),
+            f.get("advice", ""),
+            f"${waste:.4f}" if waste else "",
+        )
+    console.print(table)
+    failed = sum(1 for f in findings if not f["passed"])
+    console.print(f"{failed} of {len(findings)} checks found something" if failed else "all clear")
