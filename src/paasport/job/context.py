@@ -11,11 +11,17 @@ from typing import Any
 from dagster_pipes import PipesContext, open_dagster_pipes
 from pyspark.sql import DataFrame, SparkSession
 
-from paasport.job.metrics import collect_metrics
+from paasport.job.metrics import collect_metrics, warm_up_rest
 from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
 from paasport.job.pipes_io import context_loader, message_writer, params_loader
-from paasport.job.session import app_id, build_session, connect_facts, is_connect
+from paasport.job.session import (
+    app_id,
+    build_session,
+    connect_facts,
+    effective_conf,
+    is_connect,
+)
 
 _METADATA_TYPES = {bool: "bool", int: "int", float: "float", str: "text"}
 
@@ -83,6 +89,12 @@ def _finish(ctx: JobContext, started: float) -> dict[str, Any]:
         meta.setdefault("output_rows", meta["spark_output_records"])
     meta["job_time_s"] = round(time.monotonic() - started, 3)
     meta["platform"] = ctx.params.platform
+    # the settings Spark really ran with (secrets redacted), to compare runs and tune from
+    try:
+        meta["spark_conf"] = effective_conf(ctx.spark, ctx.params.spark_conf)
+    except Exception as exc:  # a record of the settings must never fail the run
+        where = " under Spark Connect" if is_connect(ctx.spark) else ""
+        meta["spark_conf"] = f"unavailable{where}: {type(exc).__name__}: {str(exc)[:200]}"
     meta.update(ctx.metadata)  # what the job said wins over what Spark measured
     if "output_rows" in meta:
         meta["dagster/row_count"] = int(meta["output_rows"])
@@ -121,6 +133,10 @@ def _run(
     if params.partition_key:
         name = f"{name}[{params.partition_key}]"
     spark = build_session(params.platform, name, params.spark_conf)
+    if not is_connect(spark):
+        # the driver's REST API starts on its first request (~2 s): start it now, in the
+        # background, so the metrics read at the end do not wait for it
+        warm_up_rest(spark.sparkContext.uiWebUrl, spark.sparkContext.applicationId)
     ctx = JobContext(spark, params, pipes)
     ctx.log.info(f"Spark application {app_id(spark)} started")
     try:

@@ -13,6 +13,14 @@ from paasport.dagster import PLATFORM_TAG, PaasportResource, spark_asset
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
+#: A user's Spark settings, through the real config path: `[assets.counts]` in paasport.toml.
+ASKED = {"spark.sql.shuffle.partitions": "37", "spark.sql.adaptive.enabled": "false"}
+SECRET = "PLANTED-SECRET-123"
+USER_TOML = (
+    "[assets.counts]\nspark_conf = { "
+    + ", ".join(f'"{k}" = "{v}"' for k, v in ASKED.items())
+    + f', "spark.hadoop.fs.s3a.secret.key" = "{SECRET}" }}\n'
+)
 
 
 def counts_asset(output: Path, **params: str) -> dg.AssetsDefinition:
@@ -50,15 +58,25 @@ def files(folder: Path) -> set[str]:
 
 
 def test_materialization_records_platform_timings_and_metrics(
-    tmp_path: Path, instance: dg.DagsterInstance
+    tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "paasport.toml").write_text(USER_TOML)
+    monkeypatch.setenv("PAASPORT_CONFIG", str(tmp_path / "paasport.toml"))
     out = tmp_path / "counts"
-    result = run(counts_asset(out, n="700"), instance)
+    result = run(counts_asset(out, n="700", echo_conf=",".join(ASKED)), instance)
     assert result.success
     meta: dict[str, Any] = {
         k: getattr(v, "value", v)
         for k, v in result.asset_materializations_for_node("counts")[0].metadata.items()
     }
+    # the user's settings are what the job ran with (paasport's defaults did not replace them),
+    # and the run records them, the secret redacted
+    assert meta["conf_readback"] == ASKED
+    assert meta["spark_conf"].items() >= ASKED.items()
+    assert meta["spark_conf"]["spark.hadoop.fs.s3a.secret.key"] == "*********(redacted)"
+    assert meta["spark_conf"]["spark.sql.session.timeZone"] == "UTC"  # unset: the default
+    assert "spark.app.id" not in meta["spark_conf"]
+    assert SECRET not in str(meta)
     assert meta["platform"] == "local"
     assert meta["spark_app_id"].startswith("local-")
     assert meta["platform_spark_app_id"] == meta["spark_app_id"]
@@ -82,7 +100,8 @@ def test_materialization_records_platform_timings_and_metrics(
     # priced like every run: your own machine, at the catalog's (zero) core-hour price
     assert meta["cost_usd_total"] == 0.0 == meta["cost_usd_compute"]
     assert meta["cost"]["lines"][0]["unit"] == "core-hour"
-    assert [c.passed for c in result.get_asset_check_evaluations()] == [True]
+    evaluations = result.get_asset_check_evaluations()
+    assert [c.passed for c in evaluations if c.check_name == "has_rows"] == [True]
     rows = pq.read_table(out).to_pylist()
     assert sum(r["count"] for r in rows) == 700
 

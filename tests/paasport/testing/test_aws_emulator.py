@@ -24,6 +24,9 @@ from paasport.testing.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
+#: A user's Spark settings, through the real config path: `[assets.counts]` in paasport.toml.
+ASKED = {"spark.sql.shuffle.partitions": "37", "spark.sql.adaptive.enabled": "false"}
+SECRET = "PLANTED-SECRET-123"
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +44,19 @@ def run(
     fail: str = "no",
     sleep_s: str = "0",
     config_path: Path | None = None,
+    echo_conf: str = "",
     **profile: Any,
 ) -> dg.ExecuteInProcessResult:
     asset = spark_asset(
         name="counts",
         job=JOB,
-        params={"output": str(out), "n": "700", "fail": fail, "sleep_s": sleep_s},
+        params={
+            "output": str(out),
+            "n": "700",
+            "fail": fail,
+            "sleep_s": sleep_s,
+            "echo_conf": echo_conf,
+        },
         partitions_def=partitions,
         checks=["has_rows"],
     )
@@ -75,12 +85,26 @@ def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -
 
 def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_path: Path) -> None:
     aws.set_faults(Faults(capacity_errors=1, throttles=2, slow_start_s=3))
+    user = {**ASKED, "spark.hadoop.fs.s3a.secret.key": SECRET}
+    conf = ", ".join(f'"{k}" = "{v}"' for k, v in user.items())
+    config = tmp_path / "paasport.toml"
+    config.write_text(f"[assets.counts]\nspark_conf = {{ {conf} }}\n")
     started = time.time()
-    result = run(aws, "emr", tmp_path / "out", retry_backoff_s=1.0)
+    result = run(
+        aws, "emr", tmp_path / "out", config_path=config, echo_conf=",".join(ASKED),
+        retry_backoff_s=1.0,
+    )  # fmt: skip
     assert result.success
     assert metadata(result, "counts")["platform_facts"]["attempts"] == 2
-    meta = result.asset_materializations_for_node("counts")[0].metadata
-    assert float(str(meta["platform_startup_s"].value)) >= 3  # the slow start is in the facts
+    # the user's settings reach the job on the cluster (read back inside it) and are recorded,
+    # the secret redacted
+    meta = metadata(result, "counts")
+    assert meta["conf_readback"] == ASKED
+    assert meta["spark_conf"].items() >= ASKED.items()
+    assert meta["spark_conf"]["spark.hadoop.fs.s3a.secret.key"] == "*********(redacted)"
+    assert SECRET not in str(meta)
+    raw = result.asset_materializations_for_node("counts")[0].metadata
+    assert float(str(raw["platform_startup_s"].value)) >= 3  # the slow start is in the facts
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 1
     assert fired.count("throttles") == 2  # throttled calls were retried by boto3
