@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from paasport.cli_common import console, dagster_instance, project_config
 
@@ -34,7 +34,7 @@ def _findings(meta: dict[str, Any], asset: str) -> tuple[list[dict[str, Any]], s
 
 def _status(finding: dict[str, Any]) -> str:
     if not finding.get("measured", True):
-        return "[dim]not measured[/dim]"
+        return "[dim]n/a [/dim]"
     return "[green]pass[/green]" if finding["passed"] else "[red]FAIL[/red]"
 
 
@@ -63,23 +63,17 @@ def diagnose(
     if as_json:
         print(json.dumps(findings, indent=2, default=str))
         return
-    where = f" [{chosen.partition}]" if chosen.partition else ""
-    title = (
-        f"{asset}{where}, run {chosen.run_id[:8]} on {chosen.metadata.get('profile', '?')} ({how})"
-    )
-    table = Table(title=title)
-    for col in ("check", "result", "severity", "found", "advice", "waste/run"):
-        table.add_column(col, overflow="fold")
-    for f in findings:
-        waste = f.get("waste_usd")
-        table.add_row(
-            f["check"],
-            _status(f),
-            f["severity"] if not f["passed"] else "",
-            f.get("summary", ""),
-            f.get("advice", ""),
-            f"${waste:.4f}" if waste else "",
-        )
-    console.print(table)
+    where = escape(f" [{chosen.partition}]") if chosen.partition else ""
+    profile = chosen.metadata.get("profile", "?")
     failed = sum(1 for f in findings if not f["passed"])
-    console.print(f"{failed} of {len(findings)} checks found something" if failed else "all clear")
+    verdict = f"{failed} of {len(findings)} checks found something" if failed else "all clear"
+    console.print(
+        f"[bold]{escape(asset)}{where}[/bold], run {chosen.run_id[:8]} on {profile} ({how}): {verdict}"
+    )
+    for f in findings:
+        severity = f" [bold]{f['severity']}[/bold]" if not f["passed"] else ""
+        console.print(f"{_status(f)} {f['check']}{severity}: {escape(f.get('summary', ''))}")
+        if f.get("advice"):
+            console.print(f"    advice: {escape(f['advice'])}")
+        if f.get("waste_usd"):
+            console.print(f"    wastes about ${f['waste_usd']:.4f} per run")

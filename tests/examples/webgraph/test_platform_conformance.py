@@ -36,6 +36,8 @@ pytestmark = pytest.mark.spark
 AWS = ("emr", "emr_serverless", "emr_eks", "glue")
 DATABRICKS = ("databricks", "databricks_serverless")
 SELF_HOSTED = ("standalone", "connect")
+#: not paasport's defaults (4 partitions, AQE on)
+ASKED = {"spark.sql.shuffle.partitions": "5", "spark.sql.adaptive.enabled": "false"}
 PLATFORMS = (*SELF_HOSTED, *AWS, *DATABRICKS, "dataproc")
 #: what the job reports through Pipes, identical wherever it runs
 SAME = ("output_rows", "dagster/row_count", "records", "corrupt_members", "skipped_records",
@@ -142,7 +144,11 @@ def test_same_partition_same_result(
     shutil.copytree(
         nodes, local_path(output_uri(str(out), "nodes", sample.crawl_ids[0], sample.seed_stems[0]))
     )
-    meta = materialize(sample, out, ["edges"], profiles[platform])
+    # settings a user gives in the profile are what Spark runs with, on every platform (Spark's
+    # own record of its settings, read inside the job)
+    profile = {**profiles[platform], "spark_conf": ASKED}
+    meta = materialize(sample, out, ["edges"], profile)
+    assert meta["spark_conf"].items() >= ASKED.items(), meta["spark_conf"]
 
     assert edges_rows(sample, out) == baseline["rows"]
     local = baseline["meta"]
