@@ -10,6 +10,7 @@ import dagster as dg
 
 from paasport.config import load_config
 from paasport.dagster import PaasportResource
+from paasport.dagster.notify import webhook_sensors
 from webgraph import layout
 from webgraph.assets import WebgraphPaths, webgraph_assets
 
@@ -29,4 +30,6 @@ def paths_from_config() -> WebgraphPaths:
 defs = dg.Definitions(
     assets=webgraph_assets(paths_from_config()),
     resources={"paasport": PaasportResource()},
+    # failed assets and ERROR checks to the webhook in $PAASPORT_WEBHOOK_URL, when it is set
+    sensors=webhook_sensors(),
 )
