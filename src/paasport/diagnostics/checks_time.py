@@ -75,13 +75,25 @@ def check_driver_time(meta: rm.Meta, s: DiagnosticsSettings) -> Finding:
         "driver_share": round(share, 4),
         "spark_jobs": jobs,
     }
+    startup = rm.num(meta, "spark_session_start_s")
+    if startup is not None:
+        evidence["session_start_s"] = startup
     if driver_s < s.threshold("driver_min_s") or share <= s.threshold("driver_ratio"):
         return rm.passed(check, s, f"{share:.0%} of the job's time outside Spark jobs", evidence)
     summary = (
         f"{driver_s:.0f} s of {job_s:.0f} s ({share:.0%}) outside Spark jobs: "
         "collects, Python on the driver or start-up"
     )
-    if jobs >= 50:
+    if startup is not None and startup >= driver_s / 2:
+        summary = (
+            f"{driver_s:.0f} s of {job_s:.0f} s ({share:.0%}) outside Spark jobs, "
+            f"{startup:.0f} s of it starting the SparkSession"
+        )
+        advice = (
+            "start-up dominates: give the driver more CPU or a less busy machine, or run "
+            "several small assets in one job (a warm session or cluster)"
+        )
+    elif jobs >= 50:
         advice = (
             f"batch the {jobs} small actions (count/collect/show in a loop) into one "
             "DataFrame query, and cache() what several of them recompute"

@@ -133,6 +133,7 @@ def _run(
     if params.partition_key:
         name = f"{name}[{params.partition_key}]"
     spark = build_session(params.platform, name, params.spark_conf)
+    session_start_s = time.monotonic() - started
     if not is_connect(spark):
         # the driver's REST API starts on its first request (~2 s): start it now, in the
         # background, so the metrics read at the end do not wait for it
@@ -142,6 +143,8 @@ def _run(
     try:
         main(ctx)
         meta = _finish(ctx, started)
+        # what of job_time_s was start-up (spark_driver_time tells it from driver work)
+        meta["spark_session_start_s"] = round(session_start_s, 3)
         if pipes is not None:
             for check in ctx.checks:
                 pipes.report_asset_check(

@@ -235,5 +235,10 @@ def test_driver_time(meta: Meta) -> None:
     assert f.waste_usd == pytest.approx(0.4 * 160 / 200)
     meta["spark_jobs"] = 400
     assert one(meta, "spark_driver_time").advice.startswith("batch the 400 small actions")
+    meta["spark_session_start_s"] = 100.0  # most of it was the session's start
+    f = one(meta, "spark_driver_time")
+    assert f.evidence["session_start_s"] == 100.0
+    assert "100 s of it starting the SparkSession" in f.summary
+    assert f.advice.startswith("start-up dominates")
     meta.update(job_time_s=25.0, spark_time_s=2.0)  # 92 %, but under 30 s
     assert one(meta, "spark_driver_time").passed
