@@ -172,8 +172,6 @@ def demo(
 
 #: what `demo --platform auto --emulate` lets the planner choose from (one emulator serves both)
 AUTO_DEMO_CANDIDATES = ("emr_serverless", "glue")
-#: the environment as the command found it: what emulator messages must never show
-_USER_ENV = dict(os.environ)
 
 
 def _check_emulator(platform: str | None) -> str:

@@ -67,9 +67,8 @@ def diagnose(
     profile = chosen.metadata.get("profile", "?")
     failed = sum(1 for f in findings if not f["passed"])
     verdict = f"{failed} of {len(findings)} checks found something" if failed else "all clear"
-    console.print(
-        f"[bold]{escape(asset)}{where}[/bold], run {chosen.run_id[:8]} on {profile} ({how}): {verdict}"
-    )
+    title = f"[bold]{escape(asset)}{where}[/bold], run {chosen.run_id[:8]} on {profile}"
+    console.print(f"{title} ({how}): {verdict}")
     for f in findings:
         severity = f" [bold]{f['severity']}[/bold]" if not f["passed"] else ""
         console.print(f"{_status(f)} {f['check']}{severity}: {escape(f.get('summary', ''))}")

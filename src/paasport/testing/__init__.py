@@ -1,7 +1,25 @@
 """Offline stand-ins for Spark platforms, for paasport's tests and for users' tests."""
 
 from paasport.testing.connect import SparkConnectServer
-from paasport.testing.emulators import EMULATORS, NoEmulatorError, emulate
+from paasport.testing.emulators import (
+    EMULATORS,
+    EmulatorError,
+    NoEmulatorError,
+    emulate,
+    guarded,
+    refusal,
+    refusals_named,
+)
 from paasport.testing.standalone import StandaloneCluster
 
-__all__ = ["EMULATORS", "NoEmulatorError", "SparkConnectServer", "StandaloneCluster", "emulate"]
+__all__ = [
+    "EMULATORS",
+    "EmulatorError",
+    "NoEmulatorError",
+    "SparkConnectServer",
+    "StandaloneCluster",
+    "emulate",
+    "guarded",
+    "refusal",
+    "refusals_named",
+]

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import ClassVar, Self
 
+from paasport.testing.isolation import RecordingProxy, RequestLog, isolated_env
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -121,11 +123,19 @@ class EnvOverlay:
     def __init__(self) -> None:
         self._saved: dict[str, str | None] = {}
 
-    def apply(self, values: dict[str, str], hide: tuple[str, ...] = ()) -> None:
-        for key in (*values, *hide):
+    def apply(
+        self,
+        values: dict[str, str],
+        hide: tuple[str, ...] = (),
+        hide_prefixes: tuple[str, ...] = (),
+    ) -> None:
+        """Set `values`; hide `hide` and every variable whose name starts with `hide_prefixes`."""
+        hidden = [*hide, *(k for k in os.environ if hide_prefixes and k.startswith(hide_prefixes))]
+        for key in (*values, *hidden):
             self._saved.setdefault(key, os.environ.get(key))
-        for key in hide:
-            os.environ.pop(key, None)
+        for key in hidden:
+            if key not in values:
+                os.environ.pop(key, None)
         os.environ.update(values)
 
     def restore(self) -> None:
@@ -139,7 +149,10 @@ class EnvOverlay:
 
 class LocalHttpServer(Service):
     """One server process on a free port of 127.0.0.1 with its data and log in `workdir`;
-    ready when `health_path` answers at all (any HTTP status)."""
+    ready when `health_path` answers at all (any HTTP status).
+
+    It runs without any cloud variable of this process and with a home folder of its own, and
+    clients reach it through a proxy that writes every request to `requests_log`."""
 
     title: ClassVar[str]
     health_path: ClassVar[str] = "/"
@@ -147,20 +160,29 @@ class LocalHttpServer(Service):
     def __init__(self, workdir: Path | None = None, start_timeout_s: float = 60.0) -> None:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-server-"))
         self.start_timeout_s = start_timeout_s
-        self.port = free_port()
+        self.port = free_port()  # the recording proxy's: what clients use
+        self.server_port = free_port()  # the server's own, behind the proxy
+        self.requests_log = self.workdir / "requests.jsonl"
         self._server: ServerProcess | None = None
+        self._proxy: RecordingProxy | None = None
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self, data: Path) -> list[str]:
-        """The server's command line, keeping its data in `data`."""
+        """The server's command line, listening on `server_port`, keeping its data in `data`."""
         raise NotImplementedError
 
+    def env(self) -> dict[str, str]:
+        """The server's environment: none of the user's cloud variables or home files."""
+        return isolated_env({}, self.workdir / "home")
+
     def _ready(self) -> bool:
+        url = f"http://127.0.0.1:{self.server_port}{self.health_path}"
         try:
-            with urllib.request.urlopen(f"{self.endpoint_url}{self.health_path}", timeout=2):
+            # straight to the server: health checks are not requests worth recording
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=2):
                 return True
         except urllib.error.HTTPError:
             return True  # it answers
@@ -171,11 +193,16 @@ class LocalHttpServer(Service):
         data = self.workdir / "data"
         data.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "server.log"
-        self._server = ServerProcess(self.title, self.command(data), log)
+        self._server = ServerProcess(self.title, self.command(data), log, env=self.env())
         self._server.wait_ready(self._ready, self.start_timeout_s)
+        requests = RequestLog(self.requests_log, self.title)
+        self._proxy = RecordingProxy(self.port, self.server_port, requests).start()
         return self
 
     def stop(self) -> None:
+        if self._proxy is not None:
+            self._proxy.stop()
+            self._proxy = None
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paasport.dagster import PLATFORM_TAG, PaasportResource, spark_asset
+from paasport.dagster.diagnostics import PAASPORT_CHECKS
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark
@@ -102,6 +103,11 @@ def test_materialization_records_platform_timings_and_metrics(
     assert meta["cost"]["lines"][0]["unit"] == "core-hour"
     evaluations = result.get_asset_check_evaluations()
     assert [c.passed for c in evaluations if c.check_name == "has_rows"] == [True]
+    # paasport's own checks on a real run: all reported, and a small clean job raises none
+    by_name = {c.check_name: c for c in evaluations}
+    assert set(PAASPORT_CHECKS) <= set(by_name)
+    assert all(by_name[name].passed for name in PAASPORT_CHECKS), meta["diagnostics"]
+    assert {f["check"] for f in meta["diagnostics"]} == set(PAASPORT_CHECKS)
     rows = pq.read_table(out).to_pylist()
     assert sum(r["count"] for r in rows) == 700
 

@@ -7,8 +7,11 @@
 
 It starts SeaweedFS (S3: artifacts, Pipes messages, logs) and a moto server whose EMR, EMR
 Serverless, EMR on EKS and Glue jobs run with spark-submit on this machine. While it runs,
-boto3 in this process reaches it through the standard AWS_ENDPOINT_URL* variables and dummy
-credentials; on exit the previous environment comes back and every process is stopped.
+boto3 in this process reaches it through the standard AWS_ENDPOINT_URL* variables and the
+emulator's own credentials and config files; every other AWS_* variable of the user's is
+hidden, and the servers and jobs it starts see none of them (nor ~/.aws). On exit the previous
+environment comes back and every process is stopped. Each server logs the requests it gets
+(`request_logs()`).
 """
 
 from __future__ import annotations
@@ -22,20 +25,22 @@ from typing import Any
 from paasport.java import java_env
 from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultJournal
+from paasport.testing.isolation import isolated_env, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
 
 REGION = "us-east-1"
 BUCKET = "paasport-emulated"
 ROLE_ARN = "arn:aws:iam::123456789012:role/paasport-emulated-job-role"
-#: dummy credentials: the emulator accepts any, real AWS none of these
+ACCESS_KEY = "paasport-emulator"
+SECRET_KEY = "paasport-emulator-secret"
+#: the emulator's own credentials: its S3 server accepts these only, real AWS none of them
 CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "paasport-emulator",
-    "AWS_SECRET_ACCESS_KEY": "paasport-emulator-secret",
+    "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
     "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
 }
-#: variables that could point boto3 at a real account; hidden while the emulator runs
-_MASKED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
 class AwsEmulator(FaultJournal, Service):
@@ -43,7 +48,7 @@ class AwsEmulator(FaultJournal, Service):
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-aws-"))
         self.slots = slots
         self.port = free_port()
-        self.s3 = SeaweedS3(self.workdir / "s3")
+        self.s3 = SeaweedS3(self.workdir / "s3", access_key=ACCESS_KEY, secret_key=SECRET_KEY)
         self._server: ServerProcess | None = None
         self._env = EnvOverlay()
         self.application_id = ""
@@ -55,24 +60,49 @@ class AwsEmulator(FaultJournal, Service):
 
     def env(self) -> dict[str, str]:
         """What a process needs to use the emulated account with the standard AWS clients."""
+        config = self.workdir / "aws"
         return {
             **CREDENTIALS,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ENDPOINT_URL_S3": self.s3.endpoint_url,
+            # the emulator's config files, never the user's ~/.aws
+            "AWS_CONFIG_FILE": str(config / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(config / "credentials"),
             # no instance-metadata look-ups: they would wait for a network that is not there
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
+    def request_logs(self) -> list[Path]:
+        """Every request the emulated account received (the control plane's and S3's), as
+        JSON lines with headers and bodies."""
+        return [self.workdir / "requests.jsonl", self.s3.requests_log]
+
     def client(self, service: str) -> Any:
+        """A boto3 client on the emulator, with its credentials and endpoint given explicitly."""
         import boto3
 
-        return boto3.client(service, region_name=REGION)
+        session = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        )
+        endpoint = self.s3.endpoint_url if service == "s3" else self.endpoint_url
+        return session.client(service, endpoint_url=endpoint)
+
+    def _write_config_files(self) -> None:
+        config = self.workdir / "aws"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "config").write_text(f"[default]\nregion = {REGION}\n")
+        (config / "credentials").write_text(
+            f"[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+        )
 
     def start(self) -> AwsEmulator:
-        self.s3.start()
+        self._write_config_files()
         try:
             self._activate()
-            server_env = {**os.environ, **java_env(), "SPARK_LOCAL_IP": "127.0.0.1"}
+            self.s3.start()
+            server_env = isolated_env(
+                {**self.env(), **java_env(), "SPARK_LOCAL_IP": "127.0.0.1"}, self.workdir / "home"
+            )
             self._server = ServerProcess(
                 "AWS emulator",
                 [sys.executable, "-m", "paasport.testing.aws.server", "--port", str(self.port),
@@ -90,7 +120,10 @@ class AwsEmulator(FaultJournal, Service):
         return self
 
     def _activate(self) -> None:
-        self._env.apply(self.env(), hide=_MASKED)
+        # every AWS_* variable of the user's is hidden: profiles, session tokens, endpoints...
+        self._env.apply(
+            {**self.env(), **no_proxy_for_loopback(os.environ)}, hide_prefixes=("AWS_",)
+        )
 
     def _bootstrap(self) -> None:
         """What an account has before paasport runs: a bucket, a role, an app, a virtual cluster."""

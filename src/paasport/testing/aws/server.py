@@ -2,8 +2,10 @@
 
     python -m paasport.testing.aws.server --port P --workdir DIR
 
-It reads its S3 endpoint and credentials from the environment (AWS_ENDPOINT_URL_S3 ...), writes
-`ready` into DIR when it serves, and runs until SIGTERM, then kills every job it started.
+It reads its S3 endpoint and credentials from the environment (AWS_ENDPOINT_URL_S3 ...), which
+its starter made of the emulator's values only, writes every request it gets to
+DIR/requests.jsonl, writes `ready` into DIR when it serves, and runs until SIGTERM, then kills
+every job it started.
 """
 
 from __future__ import annotations
@@ -30,21 +32,45 @@ def main() -> None:
     from moto.emrcontainers.models import emrcontainers_backends
     from moto.emrserverless.models import emrserverless_backends
     from moto.glue.models import glue_backends
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
 
     from paasport.testing.aws import moto_patches
     from paasport.testing.aws.job_services import EmrEksDriver, EmrServerlessDriver, GlueDriver
     from paasport.testing.aws.services import ACCOUNT, Driver, EmrDriver, Node
     from paasport.testing.faults import FaultBook
+    from paasport.testing.isolation import RecordingWsgi, RequestLog
+
+    requests = RequestLog(args.workdir / "requests.jsonl", "AWS emulator (moto)")
+
+    class RecordingMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = RecordingWsgi(DomainDispatcherApplication(create_backend_app), requests)
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
 
     faults = FaultBook(args.workdir / "faults.json", args.workdir / "events.jsonl")
     moto_patches.apply_all(faults)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server = RecordingMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
 
     base_env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    # the emulator's credentials and S3 endpoint, explicitly (the environment holds only those)
+    s3 = boto3.session.Session(
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        region_name=os.environ["AWS_DEFAULT_REGION"],
+    ).client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
     node = Node(
-        s3=boto3.client("s3"),
+        s3=s3,
         workdir=args.workdir,
         faults=faults,
         base_env=base_env,

@@ -1,8 +1,14 @@
 """An emulated Databricks workspace: the real databricks-sdk and dagster-databricks clients talk
-to it over HTTP on 127.0.0.1, and it runs each submitted task with spark-submit here."""
+to it over HTTP on 127.0.0.1, and it runs each submitted task with spark-submit here.
+
+While it runs, the SDK in this process finds the workspace's host, token and a config file of
+its own through the DATABRICKS_* variables; every other DATABRICKS_* variable of the user's is
+hidden (and ~/.databrickscfg is not read), and its jobs see none of them. The workspace accepts
+its own token only and logs every request it gets (`request_logs()`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,19 +19,11 @@ from paasport.testing.databricks.server import Workspace, serve
 from paasport.testing.databricks.storage import Storage
 from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultBook, FaultJournal, Faults
+from paasport.testing.isolation import RequestLog, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, Service
 
 #: the workspace's personal access token; reaches the SDK through DATABRICKS_TOKEN only
 TOKEN = "dapi-paasport-emulator"
-#: variables that could point the SDK at a real workspace; hidden while the emulator runs
-_MASKED = (
-    "DATABRICKS_HOST",
-    "DATABRICKS_CONFIG_PROFILE",
-    "DATABRICKS_CLIENT_ID",
-    "DATABRICKS_CLIENT_SECRET",
-    "DATABRICKS_CONFIG_FILE",
-    "DATABRICKS_AUTH_TYPE",
-)
 
 
 class DatabricksEmulator(FaultJournal, Service):
@@ -48,11 +46,30 @@ class DatabricksEmulator(FaultJournal, Service):
         faults = FaultBook(self.workdir / "faults.json", self.workdir / "events.jsonl")
         # the host is known once the server listens; the run book gets it right after
         runs = RunBook(storage, faults, self.workdir / "runs", "", slots=self.slots)
-        self.workspace = Workspace(storage, runs, faults, TOKEN)
+        requests = RequestLog(self.requests_log, "Databricks emulator")
+        self.workspace = Workspace(storage, runs, faults, TOKEN, requests)
         self._server = serve(self.workspace)
         runs.host = self.host
-        self._env.apply({"DATABRICKS_TOKEN": TOKEN}, hide=_MASKED)
+        # the SDK's whole configuration is the emulator's: host, token, auth type, config file
+        config = self.workdir / "databrickscfg"
+        config.write_text(f"[DEFAULT]\nhost = {self.host}\ntoken = {TOKEN}\n")
+        values = {
+            "DATABRICKS_HOST": self.host,
+            "DATABRICKS_TOKEN": TOKEN,
+            "DATABRICKS_AUTH_TYPE": "pat",
+            "DATABRICKS_CONFIG_FILE": str(config),
+            **no_proxy_for_loopback(os.environ),
+        }
+        self._env.apply(values, hide_prefixes=("DATABRICKS_",))
         return self
+
+    @property
+    def requests_log(self) -> Path:
+        return self.workdir / "requests.jsonl"
+
+    def request_logs(self) -> list[Path]:
+        """Every request the workspace received, as JSON lines with headers and bodies."""
+        return [self.requests_log]
 
     def stop(self) -> None:
         if self.workspace is not None:

@@ -8,6 +8,7 @@ cluster cannot start. Durations, the cluster and the task are reported the way D
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from paasport.testing.faults import FaultBook
 from paasport.testing.spark_runner import SparkRun, job_env
 
 EXISTING_CLUSTER_ID = "0101-000000-emulated"
+#: what a run's driver takes from this process's environment: how its JVM starts, nothing else
+_INHERITED = ("SPARK_SUBMIT_OPTS", "JAVA_HOME")
 CAPACITY = (
     "AWS_INSUFFICIENT_INSTANCE_CAPACITY_FAILURE (CLOUD_FAILURE): the cloud provider has "
     "insufficient instance capacity for the requested node type"
@@ -213,7 +216,12 @@ class RunBook:
             "DB_CLUSTER_ID": run.cluster_id,
             "DATABRICKS_RUNTIME_VERSION": "16.4",
         }
-        return job_env({}, extra)
+        # a cluster's environment: none of this process's, but the JVM options every test
+        # launch starts with, and a home of its own (no ~/.databrickscfg, no cloud variables)
+        home = self.workdir / f"run-{run.run_id}" / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        base = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+        return job_env({**base, "HOME": str(home)}, extra)
 
     def _fetch(self, uri: str, local: Path) -> bool:
         source = self.storage.local(uri)

@@ -17,13 +17,23 @@ from urllib.parse import parse_qs, unquote, urlparse
 from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
 from paasport.testing.databricks.storage import Storage, StorageError
 from paasport.testing.faults import FaultBook
+from paasport.testing.isolation import RequestLog
 
 
 class Workspace:
-    """What the handler serves: storage, runs, faults, the token, and a log of calls."""
+    """What the handler serves: storage, runs, faults, the token, and logs of calls (method and
+    path here; everything, headers and bodies, in `requests` when given)."""
 
-    def __init__(self, storage: Storage, runs: RunBook, faults: FaultBook, token: str) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        runs: RunBook,
+        faults: FaultBook,
+        token: str,
+        requests: RequestLog | None = None,
+    ) -> None:
         self.storage, self.runs, self.faults, self.token = storage, runs, faults, token
+        self.requests = requests
         self.calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
@@ -69,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.workspace.record(method, path)
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
+        if self.workspace.requests is not None:
+            self.workspace.requests.record(method, self.path, self.headers.items(), self.body)
         if path == "/.well-known/databricks-config":
             return self._json({"workspace_id": "1234567890", "cloud": "aws", "emulated": True})
         if self.headers.get("Authorization") != f"Bearer {self.workspace.token}":

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from google.cloud import dataproc_v1 as dp
 
 from paasport.testing.faults import FaultBook
+from paasport.testing.isolation import RequestLog
 from paasport.testing.spark_runner import Fetcher, SparkRun, job_env, tail
 
 JobState = dp.JobStatus.State
@@ -420,7 +421,9 @@ def failure_details(record: JobRecord) -> str:
 ROUTE = re.compile(r"^/v1/projects/(?P<project>[^/]+)/regions/(?P<region>[^/]+)/(?P<rest>.+)$")
 
 
-def make_handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    backend: Backend, requests: RequestLog | None = None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -438,6 +441,8 @@ def make_handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            if requests is not None:
+                requests.record(self.command, self.path, self.headers.items(), raw)
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             try:
@@ -518,8 +523,8 @@ def list_jobs(b: Backend, project: str, region: str, query: dict[str, str]) -> d
     return {"jobs": jobs}
 
 
-def serve(backend: Backend, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(backend))
+def serve(backend: Backend, port: int, requests: RequestLog | None = None) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(backend, requests))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="dataproc-api", daemon=True).start()
     return server

@@ -8,8 +8,11 @@
 It starts a GCS emulator (artifacts, Pipes context and messages, driver output) and a Dataproc
 REST API whose PySpark jobs run with spark-submit on this machine. While it runs, the GCS
 client in this process reaches it through STORAGE_EMULATOR_HOST; the Dataproc client through
-the profile's `api_endpoint` (plain http on 127.0.0.1: anonymous credentials). On exit the
-previous environment comes back and every process is stopped.
+the profile's `api_endpoint` (plain http on 127.0.0.1: anonymous credentials). The user's
+GOOGLE_* / CLOUDSDK_* / GCE_* variables are hidden meanwhile and gcloud's folder is one of the
+emulator's (no Application Default Credentials of the user's are found); the servers and jobs
+it starts see none of them. On exit the previous environment comes back and every process is
+stopped. Each server logs the requests it gets (`request_logs()`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from paasport.java import java_env
 from paasport.testing.emulators import EMULATED_POLLING
 from paasport.testing.faults import FaultJournal
 from paasport.testing.gcp.storage import GcsEmulator
+from paasport.testing.isolation import isolated_env, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 
 PROJECT = "paasport-emulated"
@@ -31,7 +35,7 @@ REGION = "us-central1"
 BUCKET = "paasport-emulated"
 CLUSTER = "paasport-emulated"
 #: variables that could point the Google clients at a real project; hidden while it runs
-_MASKED = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GOOGLE_CLOUD_PROJECT")
+_MASKED_PREFIXES = ("GOOGLE_", "CLOUDSDK_", "GCLOUD_", "GCE_")
 
 
 class GcpEmulator(FaultJournal, Service):
@@ -49,12 +53,31 @@ class GcpEmulator(FaultJournal, Service):
 
     def env(self) -> dict[str, str]:
         """What a process needs to use the emulated project with the standard GCP clients."""
-        return {"STORAGE_EMULATOR_HOST": self.gcs.endpoint_url}
+        return {
+            "STORAGE_EMULATOR_HOST": self.gcs.endpoint_url,
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "CLOUDSDK_CORE_PROJECT": PROJECT,
+            # gcloud's folder (and so its default credentials) is the emulator's, empty
+            "CLOUDSDK_CONFIG": str(self.workdir / "gcloud"),
+            # no look-ups of a VM's metadata server for credentials
+            "NO_GCE_CHECK": "true",
+        }
+
+    def request_logs(self) -> list[Path]:
+        """Every request the emulated project received (Dataproc's API and GCS), as JSON
+        lines with headers and bodies."""
+        return [self.workdir / "requests.jsonl", self.gcs.requests_log]
 
     def storage(self) -> Any:
+        """A GCS client on the emulator: anonymous, its endpoint given explicitly."""
+        from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
-        return storage.Client(project=PROJECT)
+        return storage.Client(
+            project=PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": self.gcs.endpoint_url},
+        )
 
     def jobs(self) -> Any:
         """A real google-cloud-dataproc JobControllerClient on the emulator."""
@@ -68,11 +91,15 @@ class GcpEmulator(FaultJournal, Service):
         )
 
     def start(self) -> GcpEmulator:
-        self.gcs.start()
         try:
-            self._env.apply(self.env(), hide=_MASKED)
+            (self.workdir / "gcloud").mkdir(parents=True, exist_ok=True)
+            values = {**self.env(), **no_proxy_for_loopback(os.environ)}
+            self._env.apply(values, hide_prefixes=_MASKED_PREFIXES)
+            self.gcs.start()
             self.storage().create_bucket(BUCKET)
-            server_env = {**os.environ, **java_env(), "SPARK_LOCAL_IP": "127.0.0.1"}
+            server_env = isolated_env(
+                {**self.env(), **java_env(), "SPARK_LOCAL_IP": "127.0.0.1"}, self.workdir / "home"
+            )
             self._server = ServerProcess(
                 "GCP emulator",
                 [sys.executable, "-m", "paasport.testing.gcp.server", "--port", str(self.port),

@@ -2,9 +2,9 @@
 
     python -m paasport.testing.gcp.server --port P --workdir DIR --bucket B --project X
 
-It reaches GCS through STORAGE_EMULATOR_HOST, creates one running cluster (`--cluster`) that
-profiles can name, writes `ready` into DIR when it serves, and runs until SIGTERM, then kills
-every job it started.
+It reaches GCS through STORAGE_EMULATOR_HOST, logs every request to DIR/requests.jsonl, creates
+one running cluster (`--cluster`) that profiles can name, writes `ready` into DIR when it
+serves, and runs until SIGTERM, then kills every job it started.
 """
 
 from __future__ import annotations
@@ -29,14 +29,21 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=3, help="jobs that run at once")
     args = parser.parse_args()
 
+    from google.auth.credentials import AnonymousCredentials
     from google.cloud import dataproc_v1 as dp
     from google.cloud import storage
 
     from paasport.testing.faults import FaultBook
     from paasport.testing.gcp.dataproc_api import Backend, serve
     from paasport.testing.gcp.storage import gcs_fetcher
+    from paasport.testing.isolation import RequestLog
 
-    gcs = storage.Client(project=args.project)
+    # the emulator's GCS, anonymously and explicitly (its environment holds nothing else)
+    gcs = storage.Client(
+        project=args.project,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": os.environ["STORAGE_EMULATOR_HOST"]},
+    )
     events = args.workdir / "events.jsonl"
     backend = Backend(
         workdir=args.workdir,
@@ -57,7 +64,8 @@ def main() -> None:
     backend.create_cluster(args.project, args.region, json.loads(dp.Cluster.to_json(existing)), "")
     backend.clusters[(args.project, args.region, args.cluster)].created = 0.0
     backend.tick()  # CREATING -> RUNNING: it exists before anyone asks
-    server = serve(backend, args.port)
+    requests = RequestLog(args.workdir / "requests.jsonl", "GCP emulator (Dataproc)")
+    server = serve(backend, args.port, requests)
 
     def tick() -> None:
         try:

@@ -39,5 +39,6 @@ class GcsEmulator(LocalHttpServer):
                 "gcp-storage-emulator is missing; "
                 "install it with: pip install 'paasport[emulators]'"
             ) from exc
+        port = str(self.server_port)
         return [sys.executable, "-m", "gcp_storage_emulator", "--data-dir", str(data),
-                "start", "--host", "127.0.0.1", "--port", str(self.port), "--quiet"]  # fmt: skip
+                "start", "--host", "127.0.0.1", "--port", port, "--quiet"]  # fmt: skip
