@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-PAGE = 1000
-
 
 @dataclass(frozen=True)
 class CostRecord:
@@ -77,28 +75,17 @@ def read_cost_records(
     instance: Any, assets: Iterable[str] = (), run_id: str | None = None
 ) -> list[CostRecord]:
     """Every materialization with cost metadata, oldest first."""
-    import dagster as dg
+    from paasport.dagster.history import materializations  # the one pager of the event log
 
-    keys = [dg.AssetKey.from_user_string(a) for a in assets] or instance.get_asset_keys()
+    names = list(assets) or [k.to_user_string() for k in instance.get_asset_keys()]
     records: list[CostRecord] = []
-    for key in keys:
-        cursor = None
-        while True:
-            page = instance.fetch_materializations(key, limit=PAGE, cursor=cursor, ascending=True)
-            for event in page.records:
-                if run_id and event.run_id != run_id:
-                    continue
-                m = event.asset_materialization
-                if m is None:
-                    continue
-                rec = record_from(
-                    event.run_id, key.to_user_string(), m.partition, event.timestamp, m.metadata
-                )
-                if rec is not None:
-                    records.append(rec)
-            if not page.has_more:
-                break
-            cursor = page.cursor
+    for asset in names:
+        for m in materializations(instance, asset):
+            if run_id and m.run_id != run_id:
+                continue
+            rec = record_from(m.run_id, asset, m.partition, m.timestamp, m.metadata)
+            if rec is not None:
+                records.append(rec)
     return sorted(records, key=lambda r: r.ended_at)  # the order they happened in
 
 
