@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,6 +62,12 @@ class LaunchRequest:
     timeout_s: float | None = None
     #: asked at every poll of a remote run: a reason to cancel it (over budget), or None
     budget: Callable[[], str | None] | None = None
+
+    def conf_set_by_job(self) -> LaunchRequest:
+        """This request with its Spark settings handed to the job, which sets them on its
+        session: for platforms with no launcher to carry them (Connect, serverless compute)."""
+        conf = {**self.params.spark_conf, **self.spark_conf}
+        return replace(self, params=replace(self.params, spark_conf=conf))
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 # the `connect` extra (PySpark's Connect client): importing this module fails early without it
@@ -75,10 +74,7 @@ class ConnectPlatform(SparkSubmitPlatform):
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         # no spark-submit to carry --conf: the job sets them on its Connect session
-        conf = {**request.params.spark_conf, **request.spark_conf}
-        outcome = super().launch(
-            context, replace(request, params=replace(request.params, spark_conf=conf))
-        )
+        outcome = super().launch(context, request.conf_set_by_job())
         # what only the server knows; the job asked it and reported it through Pipes
         job_meta = reported_metadata(outcome.results)
         if session_id := job_meta.get("spark_connect_session_id"):

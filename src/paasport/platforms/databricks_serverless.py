@@ -14,7 +14,13 @@ from dagster_databricks.pipes import PipesDatabricksServerlessClient
 from databricks.sdk.service import jobs
 from pydantic import Field
 
-from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
+from paasport.platforms.base import (
+    Capabilities,
+    LaunchOutcome,
+    LaunchRequest,
+    ProfileBase,
+    RunFacts,
+)
 from paasport.platforms.databricks_common import (
     VOLUME_PATH,
     DatabricksPlatformBase,
@@ -72,6 +78,11 @@ class DatabricksServerlessPlatform(DatabricksPlatformBase):
     name: ClassVar[str] = "databricks_serverless"
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="volume")
     profile_model: ClassVar[type[ProfileBase]] = DatabricksServerlessProfile
+
+    def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
+        # serverless compute takes no cluster spark_conf: the job sets the settings on the
+        # session it is given (they were silently dropped before)
+        return super().launch(context, request.conf_set_by_job())
 
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, storage: Any
