@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from paasport.cli_common import console, dagster_instance, project_config
+from paasport.diagnostics.settings import DiagnosticsSettings
 
 
 def _pick(instance: Any, asset: str, partition: str | None, run: str | None) -> Any:
@@ -20,7 +21,9 @@ def _pick(instance: Any, asset: str, partition: str | None, run: str | None) -> 
     return None
 
 
-def _findings(meta: dict[str, Any], asset: str) -> tuple[list[dict[str, Any]], str]:
+def _findings(
+    meta: dict[str, Any], settings: DiagnosticsSettings
+) -> tuple[list[dict[str, Any]], str]:
     """The findings the run recorded; for a run from before diagnostics, the Spark checks
     computed now from its metrics (no regression checks: they need the history of then)."""
     recorded = meta.get("diagnostics")
@@ -28,7 +31,6 @@ def _findings(meta: dict[str, Any], asset: str) -> tuple[list[dict[str, Any]], s
         return recorded, "recorded with the run"
     from paasport.diagnostics import diagnose, worst_first
 
-    settings = project_config().asset(asset).diagnostics
     return [f.as_json() for f in worst_first(diagnose(meta, settings))], "computed now"
 
 
@@ -49,7 +51,8 @@ def diagnose(
     as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
 ) -> None:
     """Show what the diagnostics found on an asset's latest materialization, worst first."""
-    instance = dagster_instance(project_config())
+    config = project_config()
+    instance = dagster_instance(config)
     chosen = _pick(instance, asset, partition, run)
     if chosen is None:
         wanted = "".join(
@@ -59,7 +62,7 @@ def diagnose(
             f"[red]no materialization of {asset}{wanted}[/red] in {instance.root_directory}"
         )
         raise typer.Exit(1)
-    findings, how = _findings(chosen.metadata, asset)
+    findings, how = _findings(chosen.metadata, config.asset(asset).diagnostics)
     if as_json:
         print(json.dumps(findings, indent=2, default=str))
         return

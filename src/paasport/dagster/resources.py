@@ -301,7 +301,8 @@ class Launcher:
         except (MissingPriceError, KeyError, ValueError):
             own = None
         duration = (own.duration_s if own else None) or outcome.facts.run_s or 0.0
-        reported = reported_input_bytes(outcome.results)
+        value = reported_metadata(outcome.results).get("input_bytes")  # as the job said
+        reported = int(value) if value is not None else None
         attempts.append(self.attempt(name, "success", duration, own, input_bytes=reported))
         extra: dict[str, Any] = {**plan.as_metadata(), "attempts": attempts}
         predicted = plan.prediction(name)
@@ -353,16 +354,6 @@ class Launcher:
 
 def _error_pct(actual: float, predicted: float) -> float:
     return round(100 * (actual - predicted) / max(predicted, 1e-9), 2)
-
-
-def reported_input_bytes(results: list[Any]) -> int | None:
-    """The bytes the job read, as it reported them through Pipes."""
-    for result in results:
-        if isinstance(result, dg.MaterializeResult) and result.metadata:
-            value: Any = result.metadata.get("input_bytes")
-            if value is not None:
-                return int(getattr(value, "value", value))
-    return None
 
 
 def _metadata_value(value: Any) -> Any:
