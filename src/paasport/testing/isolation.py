@@ -224,3 +224,7 @@ class RecordingProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def close(self) -> None:
+        """Release the port of a proxy that never started serving."""
+        self._server.server_close()

@@ -193,10 +193,18 @@ class LocalHttpServer(Service):
         data = self.workdir / "data"
         data.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "server.log"
-        self._server = ServerProcess(self.title, self.command(data), log, env=self.env())
-        self._server.wait_ready(self._ready, self.start_timeout_s)
+        # the proxy binds its port before the server starts: servers such as SeaweedFS open
+        # more ports of their own, and one of them could take the proxy's (seen in a suite run)
         requests = RequestLog(self.requests_log, self.title)
-        self._proxy = RecordingProxy(self.port, self.server_port, requests).start()
+        self._proxy = RecordingProxy(self.port, self.server_port, requests)
+        self._server = ServerProcess(self.title, self.command(data), log, env=self.env())
+        try:
+            self._server.wait_ready(self._ready, self.start_timeout_s)
+        except BaseException:
+            self._proxy.close()
+            self._proxy = None
+            raise
+        self._proxy.start()
         return self
 
     def stop(self) -> None:
