@@ -78,14 +78,7 @@ def input_size(history: list[Attempt], partition: str | None) -> int:
 
 def location(profile: ProfileBase) -> str | None:
     """Where a profile runs, as cloud:region (None: unknown, e.g. serverless or self-hosted)."""
-    region = getattr(profile, "region", None)
-    if profile.platform in ("emr", "emr_serverless", "emr_eks", "glue"):
-        return f"aws:{region}"
-    if profile.platform == "dataproc":
-        return f"gcp:{region}"
-    if profile.platform == "databricks" and not getattr(profile, "existing_cluster_id", None):
-        return f"{getattr(profile, 'cloud', 'aws')}:{region}"
-    return None
+    return profile.location()
 
 
 def egress_rates(project: ProjectConfig, asset: str, catalog: Catalog) -> dict[str, float]:

@@ -43,6 +43,9 @@ class AwsProfile(RemoteProfile):
     region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     bucket: str = Field(pattern=BUCKET, description="artifacts and Pipes messages go here")
 
+    def location(self) -> str | None:
+        return f"aws:{self.region}"
+
 
 def boto_client(service: str, region: str) -> Any:
     # standard retry mode backs off on throttling and transient errors

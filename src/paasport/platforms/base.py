@@ -31,6 +31,11 @@ class ProfileBase(BaseModel):
         None, gt=0, description="cancel a run that takes longer (an asset's setting wins)"
     )
 
+    def location(self) -> str | None:
+        """Where this profile's runs happen, as cloud:region; None when unknown (serverless
+        compute, self-hosted machines, an existing cluster), so the planner prices no egress."""
+        return None
+
 
 @dataclass(frozen=True)
 class Capabilities:

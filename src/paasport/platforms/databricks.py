@@ -79,6 +79,10 @@ class DatabricksClassicProfile(DatabricksProfile):
     capacity_retries: int = Field(2, ge=0)
     retry_backoff_s: float = Field(30.0, ge=0)
 
+    def location(self) -> str | None:
+        # an existing cluster's machines are not ours to place
+        return None if self.existing_cluster_id else f"{self.cloud}:{self.region}"
+
     @model_validator(mode="after")
     def _cluster_choice(self) -> DatabricksClassicProfile:
         if self.existing_cluster_id and (self.autoscale or self.cluster_log_path):

@@ -48,6 +48,9 @@ class GcpProfile(RemoteProfile):
     #: how long throttled or unavailable API calls are retried (with backoff) before failing
     api_retry_s: float = Field(300.0, gt=0)
 
+    def location(self) -> str | None:
+        return f"gcp:{self.region}"
+
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
