@@ -175,15 +175,15 @@ AUTO_DEMO_CANDIDATES = ("emr_serverless", "glue")
 
 
 def _check_emulator(platform: str | None) -> str:
-    from paasport.testing import EMULATORS
+    from paasport.platforms import emulated_platforms
 
     if not platform:
         console.print("[red]--emulate needs --platform NAME[/red]")
         raise typer.Exit(2)
-    if platform not in EMULATORS and platform != "auto":
+    if platform not in emulated_platforms() and platform != "auto":
         console.print(
             f"[red]--platform: no emulator for platform '{platform}' "
-            f"(emulated: {', '.join(sorted(EMULATORS))}; and auto, the planner choosing "
+            f"(emulated: {', '.join(emulated_platforms())}; and auto, the planner choosing "
             f"between {' and '.join(AUTO_DEMO_CANDIDATES)})[/red]"
         )
         raise typer.Exit(2)

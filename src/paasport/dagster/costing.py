@@ -15,7 +15,7 @@ from paasport.platforms import LaunchRequest, Platform, ProfileBase, RunFacts
 from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.budget import BudgetGuard, running_estimate, spent_in_run, tightest_cap
 from paasport.pricing.catalog import Catalog, MissingPriceError
-from paasport.pricing.models import cost_of
+from paasport.pricing.costs import cost_of
 
 ATTRIBUTION_KEYS = ("team", "project")
 

@@ -27,11 +27,11 @@ from paasport.job.params import JobParams
 from paasport.planner.failover import FailoverPolicy, failure_kind
 from paasport.platforms import JobSpec, LaunchOutcome, LaunchRequest, Platform, get_platform_class
 from paasport.platforms.remote import BudgetExceededError
-from paasport.platforms.spark_submit import reported_metadata
+from paasport.platforms.selfhosted.spark_submit import reported_metadata
 from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.budget import running_estimate
 from paasport.pricing.catalog import Catalog, CatalogError, MissingPriceError, load_catalog
-from paasport.pricing.models import cost_of
+from paasport.pricing.costs import cost_of
 
 
 class SparkAssetConfig(dg.Config):

@@ -8,10 +8,10 @@ can and cannot do is declared as data (`Capabilities`), so the planner can reaso
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,14 +111,18 @@ class LaunchOutcome:
     facts: RunFacts
 
 
-class Platform(abc.ABC):
-    """One Spark platform. Subclasses set the class attributes and implement `launch`."""
+ProfileT = TypeVar("ProfileT", bound=ProfileBase)
+
+
+class Platform(abc.ABC, Generic[ProfileT]):
+    """One Spark platform, generic over its profile type. Subclasses set the class attributes
+    and implement `launch`."""
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     profile_model: ClassVar[type[ProfileBase]]
 
-    def __init__(self, profile: ProfileBase, profile_name: str) -> None:
+    def __init__(self, profile: ProfileT, profile_name: str) -> None:
         self.profile = profile
         self.profile_name = profile_name
 
@@ -126,6 +130,11 @@ class Platform(abc.ABC):
         """What the platform's cost model needs (region, machines, workers), from the profile
         and request alone, so a running estimate can be priced before any answer comes."""
         return {}
+
+    def doctor_checks(self) -> Iterator[tuple[str, bool, str, str]]:
+        """Read-only checks that this profile can run (`paasport doctor`): what, whether it
+        holds, what was found, the fix (see `platforms/checks.py`). Nothing is created."""
+        return iter(())
 
     @abc.abstractmethod
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:

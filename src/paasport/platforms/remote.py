@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import dagster
 from pydantic import Field
@@ -170,13 +170,11 @@ class NamesStoreInMessages:
             yield {**params, "store": self.store}
 
 
-class RemotePlatform(Platform):
-    """Launch = package once, then run; capacity errors at start are retried with backoff."""
+RemoteProfileT = TypeVar("RemoteProfileT", bound=RemoteProfile)
 
-    @property
-    def remote(self) -> RemoteProfile:
-        assert isinstance(self.profile, RemoteProfile)
-        return self.profile
+
+class RemotePlatform(Platform[RemoteProfileT]):
+    """Launch = package once, then run; capacity errors at start are retried with backoff."""
 
     def capacity_retries(self) -> tuple[int, float]:
         """How often a capacity error at start is retried, and the first backoff in seconds."""
@@ -193,7 +191,9 @@ class RemotePlatform(Platform):
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         store, storage = self.artifact_store()
-        artifacts = package_job(store, request.job.script, request.project_root, self.remote.prefix)
+        artifacts = package_job(
+            store, request.job.script, request.project_root, self.profile.prefix
+        )
         context.log.info(
             f"job artifacts (code version {artifacts.code_version}): {artifacts.script_uri}"
             + (f", {artifacts.wheel_uri}" if artifacts.wheel_uri else "")

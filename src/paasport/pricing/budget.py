@@ -12,7 +12,7 @@ from typing import Any
 from paasport.platforms.base import LaunchRequest, Platform, RunFacts
 from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.catalog import Catalog
-from paasport.pricing.models import cost_of
+from paasport.pricing.costs import cost_of
 
 
 def running_estimate(

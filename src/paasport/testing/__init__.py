@@ -2,7 +2,6 @@
 
 from paasport.testing.connect import SparkConnectServer
 from paasport.testing.emulators import (
-    EMULATORS,
     EmulatorError,
     NoEmulatorError,
     emulate,
@@ -13,7 +12,6 @@ from paasport.testing.emulators import (
 from paasport.testing.standalone import StandaloneCluster
 
 __all__ = [
-    "EMULATORS",
     "EmulatorError",
     "NoEmulatorError",
     "SparkConnectServer",

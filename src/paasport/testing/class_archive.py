@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from paasport.java import java_env
-from paasport.platforms.spark_submit import spark_home
+from paasport.platforms.selfhosted.spark_submit import spark_home
 from paasport.testing.spark_runner import job_env
 
 #: the classes a typical test job loads: a session, a shuffle, a parquet write and read

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from paasport.java import java_env
-from paasport.platforms.spark_submit import LOG4J_CONFIG, spark_home
+from paasport.platforms.selfhosted.spark_submit import LOG4J_CONFIG, spark_home
 from paasport.testing.processes import ServerProcess, Service, free_port, port_open
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -69,3 +71,10 @@ class SparkConnectServer(Service):
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+@contextmanager
+def emulate(platform: str) -> Iterator[dict[str, str]]:
+    """The registry's emulator of `connect`: a Spark Connect server on 127.0.0.1."""
+    with SparkConnectServer() as server:
+        yield {"platform": platform, "url": server.url}

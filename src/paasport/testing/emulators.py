@@ -8,8 +8,9 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
+from paasport.platforms.entry import NoEmulatorError
+from paasport.platforms.registry import REGISTRY, emulated_platforms
 from paasport.testing.isolation import redact, secret_values
-from paasport.testing.standalone import StandaloneCluster
 
 T = TypeVar("T")
 
@@ -21,11 +22,6 @@ EMULATED_POLLING: dict[str, float] = {
     "pipes_poll_s": 0.5,
     "pipes_final_wait_s": 0,
 }
-
-
-class NoEmulatorError(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class EmulatorError(RuntimeError):
@@ -97,48 +93,18 @@ def guarded(
     return _Guarded(title, start)
 
 
-@contextmanager
-def _standalone() -> Iterator[dict[str, str]]:
-    with StandaloneCluster(workers=2) as cluster:
-        yield {"platform": "standalone", "master": cluster.master_url, "executor_memory": "512m"}
+def emulator_of(
+    cls: Callable[[], AbstractContextManager[Any]],
+) -> Callable[[str], AbstractContextManager[dict[str, Any]]]:
+    """A registry entry's emulator (platform name -> profile) for an emulator class whose
+    running instance has `profile(platform)`."""
 
-
-@contextmanager
-def _connect() -> Iterator[dict[str, str]]:
-    from paasport.testing.connect import SparkConnectServer
-
-    with SparkConnectServer() as server:
-        yield {"platform": "connect", "url": server.url}
-
-
-def _aws(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
     @contextmanager
-    def start() -> Iterator[dict[str, Any]]:
-        from paasport.testing.aws import AwsEmulator
-
-        with AwsEmulator() as aws:
-            yield aws.profile(platform)
+    def start(platform: str) -> Iterator[dict[str, Any]]:
+        with cls() as running:
+            yield running.profile(platform)
 
     return start
-
-
-def _databricks(platform: str) -> Callable[[], AbstractContextManager[dict[str, Any]]]:
-    @contextmanager
-    def start() -> Iterator[dict[str, Any]]:
-        from paasport.testing.databricks import DatabricksEmulator
-
-        with DatabricksEmulator() as workspace:
-            yield workspace.profile(platform)
-
-    return start
-
-
-@contextmanager
-def _dataproc() -> Iterator[dict[str, Any]]:
-    from paasport.testing.gcp import GcpEmulator
-
-    with GcpEmulator() as gcp:
-        yield gcp.profile()
 
 
 @contextmanager
@@ -154,30 +120,12 @@ def refusals_named(emulator: str, secrets: set[str] | None = None) -> Iterator[N
         raise EmulatorError(f"{emulator} refused a client: {redact(why, secrets or ())}") from exc
 
 
-#: which emulator serves each platform, as messages name it
-FAMILIES: dict[str, str] = {
-    "standalone": "Spark standalone",
-    "connect": "Spark Connect",
-    **{name: "AWS" for name in ("emr", "emr_serverless", "emr_eks", "glue")},
-    **{name: "Databricks" for name in ("databricks", "databricks_serverless")},
-    "dataproc": "GCP",
-}
-
-#: platform name -> context manager yielding the profile of the running emulator
-EMULATORS: dict[str, Callable[[], AbstractContextManager[dict[str, Any]]]] = {
-    "standalone": _standalone,
-    "connect": _connect,
-    **{name: _aws(name) for name in ("emr", "emr_serverless", "emr_eks", "glue")},
-    **{name: _databricks(name) for name in ("databricks", "databricks_serverless")},
-    "dataproc": _dataproc,
-}
-
-
 def emulate(platform: str) -> AbstractContextManager[dict[str, Any]]:
     """Start the emulator of `platform`; the context yields a profile (as config data) for it.
     An emulator that cannot start raises `EmulatorError`, saying which one and why."""
-    if platform not in EMULATORS:
+    found = REGISTRY.get(platform)
+    if found is None or found.emulator is None:
         raise NoEmulatorError(
-            f"no emulator for platform '{platform}' (emulated: {', '.join(sorted(EMULATORS))})"
+            f"no emulator for platform '{platform}' (emulated: {', '.join(emulated_platforms())})"
         )
-    return guarded(f"{FAMILIES[platform]} ({platform})", EMULATORS[platform])
+    return guarded(f"{found.provider.title} ({platform})", found.emulate)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paasport.platforms.spark_submit import LOG4J_CONFIG, spark_home
+from paasport.platforms.selfhosted.spark_submit import LOG4J_CONFIG, spark_home
 
 #: spark-submit options that take no value
 _FLAGS = {"--verbose", "--supervise", "-v"}

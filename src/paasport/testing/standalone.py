@@ -15,11 +15,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from paasport.java import java_env
-from paasport.platforms.spark_submit import spark_home
+from paasport.platforms.selfhosted.spark_submit import spark_home
 from paasport.testing.processes import Service, free_port
 
 
@@ -114,3 +116,10 @@ class StandaloneCluster(Service):
                 proc.wait(timeout=10)
             log.close()
         self._procs.clear()
+
+
+@contextmanager
+def emulate(platform: str) -> Iterator[dict[str, str]]:
+    """The registry's emulator of `standalone`: a 2-worker cluster on 127.0.0.1."""
+    with StandaloneCluster(workers=2) as cluster:
+        yield {"platform": platform, "master": cluster.master_url, "executor_memory": "512m"}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from paasport.platforms import get_platform_class
-from paasport.platforms.aws_common import (
+from paasport.platforms.aws.common import (
     CapacityError,
     RemoteRunError,
     RunTimeoutError,
@@ -125,9 +125,11 @@ def test_a_missing_sdk_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatc
             raise ModuleNotFoundError(f"No module named '{name}'", name=name)
         return real_import(name, *args, **kwargs)
 
-    for mod in [m for m in sys.modules if m.startswith(("paasport.platforms.emr", "dagster_aws"))]:
+    for mod in [
+        m for m in sys.modules if m.startswith(("paasport.platforms.aws.emr", "dagster_aws"))
+    ]:
         monkeypatch.delitem(sys.modules, mod)
-    monkeypatch.delitem(sys.modules, "paasport.platforms.aws_common", raising=False)
+    monkeypatch.delitem(sys.modules, "paasport.platforms.aws.common", raising=False)
     monkeypatch.setattr(builtins, "__import__", no_dagster_aws)
     with pytest.raises(ImportError, match=r"pip install 'paasport\[aws\]'"):
         get_platform_class("emr")
@@ -137,4 +139,4 @@ def test_a_missing_sdk_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError, match=r"profiles\.cloud\.platform.*paasport\[aws\]"):
         parse_config({"profiles": {"cloud": {"platform": "emr", "bucket": "b-1"}}}, None)
     monkeypatch.undo()
-    importlib.import_module("paasport.platforms.emr")
+    importlib.import_module("paasport.platforms.aws.emr")

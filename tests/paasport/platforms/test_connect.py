@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from paasport.dagster import PaasportResource, spark_asset
-from paasport.platforms.connect import ConnectPlatform, ConnectProfile
+from paasport.platforms.selfhosted.connect import ConnectPlatform, ConnectProfile
 from paasport.testing import SparkConnectServer
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 
 from paasport.job.params import JobParams
 from paasport.platforms.base import JobSpec, LaunchRequest
-from paasport.platforms.databricks import (
+from paasport.platforms.databricks.classic import (
     DatabricksClassicProfile,
     DatabricksPlatform,
     cloud_attributes,
     submit_task,
 )
-from paasport.platforms.databricks_common import FixedClient, failure, submit_args, tag_value
-from paasport.platforms.databricks_serverless import (
+from paasport.platforms.databricks.common import FixedClient, failure, submit_args, tag_value
+from paasport.platforms.databricks.serverless import (
     DatabricksServerlessProfile,
     serverless_submit_args,
 )

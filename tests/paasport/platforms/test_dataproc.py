@@ -19,7 +19,13 @@ from paasport.dagster import PaasportResource, spark_asset
 from paasport.job.params import JobParams
 from paasport.platforms import get_platform_class
 from paasport.platforms.base import JobSpec, LaunchRequest
-from paasport.platforms.dataproc import (
+from paasport.platforms.gcp.common import (
+    GcsMessageReader,
+    classify_failure,
+    cost_labels,
+    sanitize_labels,
+)
+from paasport.platforms.gcp.dataproc import (
     DataprocPlatform,
     DataprocProfile,
     cluster_spec,
@@ -27,12 +33,6 @@ from paasport.platforms.dataproc import (
     job_id_for,
     per_run_cluster_name,
     submit_request,
-)
-from paasport.platforms.gcp_common import (
-    GcsMessageReader,
-    classify_failure,
-    cost_labels,
-    sanitize_labels,
 )
 from paasport.platforms.packaging import Artifacts
 from paasport.platforms.remote import CapacityError, RemoteRunError
@@ -305,8 +305,8 @@ def no_gcp_extra(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             raise ImportError(f"No module named '{name}'")
         return real(name, *args, **kwargs)
 
-    for mod in [m for m in sys.modules if m.startswith("paasport.platforms.dataproc")
-                or m.startswith("paasport.platforms.gcp_common")]:  # fmt: skip
+    for mod in [m for m in sys.modules if m.startswith("paasport.platforms.gcp.dataproc")
+                or m.startswith("paasport.platforms.gcp.common")]:  # fmt: skip
         monkeypatch.delitem(sys.modules, mod)
     monkeypatch.setattr(builtins, "__import__", fake)
     yield

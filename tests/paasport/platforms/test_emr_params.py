@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from paasport.job.params import JobParams
+from paasport.platforms.aws.emr import EmrProfile, instance_summary, run_job_flow_params
+from paasport.platforms.aws.emr_config import merge_configurations, pipes_env_configurations
 from paasport.platforms.base import JobSpec, LaunchRequest
-from paasport.platforms.emr import EmrProfile, instance_summary, run_job_flow_params
-from paasport.platforms.emr_config import merge_configurations, pipes_env_configurations
 from paasport.platforms.packaging import Artifacts
 
 ART = Artifacts("s3://b/p/artifacts/aa/job.py", "s3://b/p/artifacts/bb/proj.whl", "v1")

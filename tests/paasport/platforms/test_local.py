@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from paasport.job.params import JobParams
 from paasport.platforms import JobSpec, LaunchRequest, UnknownPlatformError, get_platform_class
-from paasport.platforms.local import LocalPlatform, LocalProfile
-from paasport.platforms.spark_submit import build_env
+from paasport.platforms.selfhosted.local import LocalPlatform, LocalProfile
+from paasport.platforms.selfhosted.spark_submit import build_env
 
 
 def test_registry_resolves_local_and_rejects_unknown() -> None:

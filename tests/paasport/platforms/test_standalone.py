@@ -7,7 +7,7 @@ import pytest
 from paasport.config import ConfigError, parse_config
 from paasport.job.params import JobParams
 from paasport.platforms import JobSpec, LaunchRequest
-from paasport.platforms.standalone import StandalonePlatform, StandaloneProfile
+from paasport.platforms.selfhosted.standalone import StandalonePlatform, StandaloneProfile
 
 REQUEST = LaunchRequest(
     job=JobSpec(script=Path("/jobs/nodes.py"), name="paasport-nodes"),

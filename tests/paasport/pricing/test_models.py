@@ -10,7 +10,7 @@ import pytest
 from paasport.platforms import RunFacts
 from paasport.pricing.breakdown import BILLED, BILLED_USAGE, ESTIMATE, MEASURED, CostBreakdown
 from paasport.pricing.catalog import Catalog, MissingPriceError, PricingSettings, load_catalog
-from paasport.pricing.models import cost_of
+from paasport.pricing.costs import cost_of
 
 
 @pytest.fixture(scope="module")

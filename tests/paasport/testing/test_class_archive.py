@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from paasport.java import java_env
-from paasport.platforms.spark_submit import spark_home
+from paasport.platforms.selfhosted.spark_submit import spark_home
 from paasport.testing.class_archive import archive_path, fast_start_opts
 
 OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"

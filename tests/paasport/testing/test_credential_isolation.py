@@ -9,6 +9,7 @@ console, and the user's variables are back once it stops.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -22,8 +23,8 @@ import pytest
 import typer
 
 from paasport.dagster import PaasportResource, spark_asset
+from paasport.platforms import REGISTRY
 from paasport.testing import EmulatorError, emulate, refusal, refusals_named
-from paasport.testing.emulators import EMULATORS
 from paasport.testing.isolation import read_request_log
 from paasport.testing.results import error_text
 
@@ -203,7 +204,8 @@ def test_an_emulator_that_cannot_start_says_which_and_why_without_the_credential
     def broken() -> AbstractContextManager[dict[str, Any]]:
         raise FileNotFoundError(f"weed is missing (and the key was {SECRETS['aws secret']})")
 
-    monkeypatch.setitem(EMULATORS, "emr_serverless", broken)
+    entry = dataclasses.replace(REGISTRY["emr_serverless"], emulator=lambda platform: broken())
+    monkeypatch.setitem(REGISTRY, "emr_serverless", entry)
     with pytest.raises(EmulatorError) as caught, emulate("emr_serverless"):
         pass
     message = str(caught.value)
@@ -238,7 +240,8 @@ def test_the_cli_names_the_emulator_that_refused_a_client_in_one_line(
         def __exit__(self, *exc: object) -> None:
             return None
 
-    monkeypatch.setitem(EMULATORS, "emr_serverless", Up)
+    entry = dataclasses.replace(REGISTRY["emr_serverless"], emulator=lambda platform: Up())
+    monkeypatch.setitem(REGISTRY, "emr_serverless", entry)
     monkeypatch.setattr(cli, "_run_with_progress", refused)
     with pytest.raises(typer.Exit) as caught:
         cli._run_emulated(None, "emr_serverless", None)  # type: ignore[arg-type]

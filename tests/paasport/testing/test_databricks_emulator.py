@@ -203,7 +203,7 @@ def test_an_artifact_uploaded_by_many_runs_at_once_lands_once(
 
     from databricks.sdk import WorkspaceClient
 
-    from paasport.platforms.databricks_common import DbfsStore
+    from paasport.platforms.databricks.common import DbfsStore
 
     local = tmp_path / "job.py"
     local.write_bytes(b"print('the same bytes')\n" * 1000)

@@ -44,6 +44,9 @@ CREDENTIALS = {
 
 
 class AwsEmulator(FaultJournal, Service):
+    bucket = BUCKET
+    role_arn = ROLE_ARN
+
     def __init__(self, slots: int = 3, workdir: Path | None = None) -> None:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="paasport-aws-"))
         self.slots = slots
@@ -155,18 +158,11 @@ class AwsEmulator(FaultJournal, Service):
             "bucket": BUCKET,
             **EMULATED_POLLING,
         }
-        if platform == "emr":
-            return {**common, "log_uri": f"s3://{BUCKET}/emr-logs/", "retry_backoff_s": 1.0}
-        if platform == "emr_serverless":
-            return {**common, "application_id": self.application_id, "execution_role_arn": ROLE_ARN}
-        if platform == "emr_eks":
-            return {
-                **common,
-                "virtual_cluster_id": self.virtual_cluster_id,
-                "execution_role_arn": ROLE_ARN,
-            }
-        if platform == "glue":
-            return {**common, "role_arn": ROLE_ARN}
+        from paasport.testing.aws.job_services import DRIVERS
+
+        driver = DRIVERS.get(platform)
+        if driver is not None:
+            return {**common, **driver.profile_fields(self)}
         raise KeyError(f"the AWS emulator does not emulate platform '{platform}'")
 
     def stop(self) -> None:

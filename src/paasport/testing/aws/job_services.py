@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from paasport.testing.aws.services import (
     Driver,
+    EmrDriver,
     Node,
     Tracked,
     failure_text,
@@ -94,8 +95,13 @@ def _args_list(arguments: Any) -> list[str]:
 
 class EmrServerlessDriver(JobRunDriver):
     service = "emr_serverless"
+    backends = "moto.emrserverless.models:emrserverless_backends"
     queued, running_state, succeeded, failed = "PENDING", "RUNNING", "SUCCESS", "FAILED"
     cancelling, cancelled = {"CANCELLING"}, "CANCELLED"
+
+    @staticmethod
+    def profile_fields(emulator: Any) -> dict[str, Any]:
+        return {"application_id": emulator.application_id, "execution_role_arn": emulator.role_arn}
 
     def records(self) -> Iterator[Any]:
         for runs in list(self.backend.job_runs.values()):
@@ -135,8 +141,16 @@ class EmrServerlessDriver(JobRunDriver):
 
 class EmrEksDriver(JobRunDriver):
     service = "emr_eks"
+    backends = "moto.emrcontainers.models:emrcontainers_backends"
     queued, running_state, succeeded, failed = "SUBMITTED", "RUNNING", "COMPLETED", "FAILED"
     cancelling, cancelled = {"CANCEL_PENDING"}, "CANCELLED"
+
+    @staticmethod
+    def profile_fields(emulator: Any) -> dict[str, Any]:
+        return {
+            "virtual_cluster_id": emulator.virtual_cluster_id,
+            "execution_role_arn": emulator.role_arn,
+        }
 
     def records(self) -> Iterator[Any]:
         yield from list(self.backend.job_runs.values())
@@ -177,8 +191,13 @@ GLUE_DPU = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, 
 
 class GlueDriver(JobRunDriver):
     service = "glue"
+    backends = "moto.glue.models:glue_backends"
     queued, running_state, succeeded, failed = "STARTING", "RUNNING", "SUCCEEDED", "FAILED"
     cancelling, cancelled = {"STOPPING"}, "STOPPED"
+
+    @staticmethod
+    def profile_fields(emulator: Any) -> dict[str, Any]:
+        return {"role_arn": emulator.role_arn}
 
     def records(self) -> Iterator[Any]:
         for job in list(self.backend.jobs.values()):
@@ -223,3 +242,9 @@ class GlueDriver(JobRunDriver):
             "DPUSeconds": round(max(seconds, 60.0) * workers * dpu, 3),
             "ErrorMessage": message or None,
         }
+
+
+#: every AWS service the emulator runs jobs for, one per paasport platform
+DRIVERS: dict[str, type[Driver]] = {
+    d.service: d for d in (EmrDriver, EmrServerlessDriver, EmrEksDriver, GlueDriver)
+}

@@ -11,6 +11,7 @@ every job it started.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import threading
 from pathlib import Path
@@ -28,10 +29,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import boto3
-    from moto.emr.models import emr_backends
-    from moto.emrcontainers.models import emrcontainers_backends
-    from moto.emrserverless.models import emrserverless_backends
-    from moto.glue.models import glue_backends
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -41,8 +38,8 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     from paasport.testing.aws import moto_patches
-    from paasport.testing.aws.job_services import EmrEksDriver, EmrServerlessDriver, GlueDriver
-    from paasport.testing.aws.services import ACCOUNT, Driver, EmrDriver, Node
+    from paasport.testing.aws.job_services import DRIVERS
+    from paasport.testing.aws.services import ACCOUNT, Driver, Node
     from paasport.testing.faults import FaultBook
     from paasport.testing.isolation import RecordingWsgi, RequestLog
 
@@ -79,12 +76,10 @@ def main() -> None:
     )
     drivers: list[Driver] = []
     for region in REGIONS:
-        drivers += [
-            EmrDriver(node, emr_backends[ACCOUNT][region]),
-            EmrServerlessDriver(node, emrserverless_backends[ACCOUNT][region]),
-            EmrEksDriver(node, emrcontainers_backends[ACCOUNT][region]),
-            GlueDriver(node, glue_backends[ACCOUNT][region]),
-        ]
+        for kind in DRIVERS.values():
+            module, _, name = kind.backends.partition(":")
+            backends = getattr(importlib.import_module(module), name)
+            drivers.append(kind(node, backends[ACCOUNT][region]))  # type: ignore[call-arg]
 
     def tick() -> None:
         for driver in drivers:

@@ -75,7 +75,16 @@ class Tracked:
 
 
 class Driver:
+    #: the paasport platform this service runs
     service: str = ""
+    #: "module:name" of moto's per-account, per-region backends of the service
+    backends: str = ""
+
+    @staticmethod
+    def profile_fields(emulator: Any) -> dict[str, Any]:
+        """What a profile of this platform needs, besides region and bucket, to point at
+        `emulator` (an `AwsEmulator`: its application, virtual cluster, role)."""
+        return {}
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -138,6 +147,11 @@ class EmrDriver(Driver):
     """EMR on EC2: cluster STARTING -> RUNNING -> steps one by one -> TERMINATED."""
 
     service = "emr"
+    backends = "moto.emr.models:emr_backends"
+
+    @staticmethod
+    def profile_fields(emulator: Any) -> dict[str, Any]:
+        return {"log_uri": f"s3://{emulator.bucket}/emr-logs/", "retry_backoff_s": 1.0}
 
     def __init__(self, node: Node, backend: Any) -> None:
         super().__init__(node)

@@ -17,7 +17,7 @@ from typing import Any
 from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
 from paasport.testing.databricks.server import Workspace, serve
 from paasport.testing.databricks.storage import Storage
-from paasport.testing.emulators import EMULATED_POLLING
+from paasport.testing.emulators import EMULATED_POLLING, emulator_of
 from paasport.testing.faults import FaultBook, FaultJournal, Faults
 from paasport.testing.isolation import RequestLog, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, Service
@@ -105,4 +105,7 @@ class DatabricksEmulator(FaultJournal, Service):
         return [run.request for run in self.workspace.runs.runs.values()]
 
 
-__all__ = ["EXISTING_CLUSTER_ID", "TOKEN", "DatabricksEmulator", "Faults"]
+#: the registry's emulator of both Databricks platforms
+emulate = emulator_of(DatabricksEmulator)
+
+__all__ = ["EXISTING_CLUSTER_ID", "TOKEN", "DatabricksEmulator", "Faults", "emulate"]

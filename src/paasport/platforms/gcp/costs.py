@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from paasport.platforms.aws.costs import basis
 from paasport.platforms.base import RunFacts
 from paasport.pricing.breakdown import CostBreakdown, gb_hours_as_months, hours
 from paasport.pricing.catalog import Catalog
-from paasport.pricing.models.aws import basis
 
 #: Dataproc's boot disk when the profile sets none
 DEFAULT_BOOT_DISK_GB = 500

@@ -21,7 +21,7 @@ from paasport.platforms.base import (
     ProfileBase,
     RunFacts,
 )
-from paasport.platforms.databricks_common import (
+from paasport.platforms.databricks.common import (
     VOLUME_PATH,
     DatabricksPlatformBase,
     DatabricksProfile,
@@ -74,7 +74,7 @@ def serverless_submit_args(
     return args
 
 
-class DatabricksServerlessPlatform(DatabricksPlatformBase):
+class DatabricksServerlessPlatform(DatabricksPlatformBase[DatabricksServerlessProfile]):
     name: ClassVar[str] = "databricks_serverless"
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="volume")
     profile_model: ClassVar[type[ProfileBase]] = DatabricksServerlessProfile
@@ -88,7 +88,6 @@ class DatabricksServerlessPlatform(DatabricksPlatformBase):
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, storage: Any
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
-        assert isinstance(p, DatabricksServerlessProfile)
 
         class Client(FixedClient, PipesDatabricksServerlessClient):
             pass

@@ -10,13 +10,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from paasport.platforms.aws_common import (
+from paasport.platforms.aws.common import (
     ROLE_ARN,
     S3_URI,
     AwsPlatform,
     AwsProfile,
+    Checks,
     RemoteRunError,
     WaitingClient,
+    aws_probe,
     boto_client,
     console_url,
     cost_tags,
@@ -94,16 +96,28 @@ def _client_class() -> type[Any]:
     return Client
 
 
-class EmrEksPlatform(AwsPlatform):
+class EmrEksPlatform(AwsPlatform[EmrEksProfile]):
     name: ClassVar[str] = "emr_eks"
     capabilities: ClassVar[Capabilities] = Capabilities(
         spot=True, existing_cluster=True, pipes_transport="s3"
     )
     profile_model: ClassVar[type[ProfileBase]] = EmrEksProfile
 
+    def role(self) -> str | None:
+        return self.profile.execution_role_arn
+
+    def resource_checks(self) -> Checks:
+        vc = self.profile.virtual_cluster_id
+        eks = boto_client("emr-containers", self.profile.region)
+        yield aws_probe(
+            f"EMR on EKS virtual cluster {vc}",
+            lambda: eks.describe_virtual_cluster(id=vc),
+            "register one (`aws emr-containers create-virtual-cluster ...`) "
+            "or fix `virtual_cluster_id`",
+        )
+
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
         p = self.profile
-        assert isinstance(p, EmrEksProfile)
         resources = spark_resources(request.spark_conf, executors=2, cores=1, memory_gb=1)
         return {"region": p.region, "node_instance_type": p.node_instance_type, **resources}
 
@@ -111,7 +125,6 @@ class EmrEksPlatform(AwsPlatform):
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
-        assert isinstance(p, EmrEksProfile)
         client = _client_class()(
             p,
             request.timeout_s,

@@ -1,4 +1,5 @@
-"""One cost model per platform: run facts + catalog -> CostBreakdown.
+"""What a run cost: the billed amounts when the facts carry them, else the platform's cost
+model (named by its registry entry, kept in its provider's `costs.py`).
 
 A model reads the durations of the facts and `facts.extra["pricing"]`, the resources the
 platform put there (instance types and counts, workers, region); see each platform's
@@ -11,24 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from paasport.platforms.base import RunFacts
+from paasport.platforms.registry import REGISTRY
 from paasport.pricing.breakdown import BILLED, PARTS, CostBreakdown
 from paasport.pricing.catalog import Catalog
-from paasport.pricing.models import aws, databricks, gcp, self_hosted
 
 CostModel = Callable[[RunFacts, Catalog], CostBreakdown]
-
-MODELS: dict[str, CostModel] = {
-    "local": self_hosted.cost,
-    "standalone": self_hosted.cost,
-    "connect": self_hosted.cost,
-    "emr": aws.emr_cost,
-    "emr_serverless": aws.emr_serverless_cost,
-    "emr_eks": aws.emr_eks_cost,
-    "glue": aws.glue_cost,
-    "databricks": databricks.classic_cost,
-    "databricks_serverless": databricks.serverless_cost,
-    "dataproc": gcp.dataproc_cost,
-}
 
 
 def billed_cost(facts: RunFacts) -> CostBreakdown | None:
@@ -52,7 +40,7 @@ def cost_of(facts: RunFacts, catalog: Catalog) -> CostBreakdown:
     billed = billed_cost(facts)
     if billed is not None:
         return billed
-    model = MODELS.get(facts.platform)
-    if model is None:
+    found = REGISTRY.get(facts.platform)
+    if found is None:
         raise KeyError(f"no cost model for platform '{facts.platform}'")
-    return model(facts, catalog)
+    return found.cost(facts, catalog)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from paasport.platforms.aws.costs import basis, family
 from paasport.platforms.base import RunFacts
 from paasport.pricing.breakdown import CostBreakdown, hours
 from paasport.pricing.catalog import Catalog, MissingPriceError
-from paasport.pricing.models.aws import basis, family
 
 SPOT_AVAILABILITY = {"SPOT", "SPOT_WITH_FALLBACK"}
 

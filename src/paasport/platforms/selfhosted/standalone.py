@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase
-from paasport.platforms.spark_submit import (
+from paasport.platforms.checks import Checks, java, reachable
+from paasport.platforms.selfhosted.spark_submit import (
     MEMORY,
     SparkSubmitPlatform,
     SparkSubmitProfile,
@@ -27,20 +28,15 @@ class StandaloneProfile(SparkSubmitProfile):
     total_executor_cores: int | None = Field(None, ge=1)
 
 
-class StandalonePlatform(SparkSubmitPlatform):
+class StandalonePlatform(SparkSubmitPlatform[StandaloneProfile]):
     name: ClassVar[str] = "standalone"
     capabilities: ClassVar[Capabilities] = Capabilities(
         existing_cluster=True, pipes_transport="temp files (driver in client mode)"
     )
     profile_model: ClassVar[type[ProfileBase]] = StandaloneProfile
 
-    @property
-    def standalone(self) -> StandaloneProfile:
-        assert isinstance(self.profile, StandaloneProfile)
-        return self.profile
-
     def command(self, request: LaunchRequest) -> list[str]:
-        p = self.standalone
+        p = self.profile
         args = ["--deploy-mode", "client", "--executor-memory", p.executor_memory]
         args += ["--executor-cores", str(p.executor_cores)]
         if p.total_executor_cores:
@@ -49,15 +45,26 @@ class StandalonePlatform(SparkSubmitPlatform):
 
     def loopback(self) -> bool:
         # bind the driver to loopback only when the cluster itself is on this machine
-        hosts = self.standalone.master.removeprefix("spark://").split(",")
+        hosts = self.profile.master.removeprefix("spark://").split(",")
         return all(h.split(":")[0] in ("127.0.0.1", "localhost") for h in hosts)
 
+    def doctor_checks(self) -> Checks:
+        yield from java()
+        master = self.profile.master
+        for host_port in master.removeprefix("spark://").split(","):
+            yield (
+                f"master {host_port} reachable",
+                reachable(host_port, 7077),
+                master,
+                "start the cluster, or fix `master` in the profile",
+            )
+
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
-        p = self.standalone
+        p = self.profile
         return {"cores": p.total_executor_cores or p.executor_cores}
 
     def facts_extra(self) -> dict[str, Any]:
-        p = self.standalone
+        p = self.profile
         return {
             "master": p.master,
             "executor_memory": p.executor_memory,

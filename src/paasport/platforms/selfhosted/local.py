@@ -9,7 +9,11 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase
-from paasport.platforms.spark_submit import SparkSubmitPlatform, SparkSubmitProfile, build_command
+from paasport.platforms.selfhosted.spark_submit import (
+    SparkSubmitPlatform,
+    SparkSubmitProfile,
+    build_command,
+)
 
 
 class LocalProfile(SparkSubmitProfile):
@@ -17,20 +21,17 @@ class LocalProfile(SparkSubmitProfile):
     master: str = Field("local[*]", pattern=r"^local(\[(\*|\d+)(,\d+)?\])?$")
 
 
-class LocalPlatform(SparkSubmitPlatform):
+class LocalPlatform(SparkSubmitPlatform[LocalProfile]):
     name: ClassVar[str] = "local"
     capabilities: ClassVar[Capabilities] = Capabilities(pipes_transport="temp files")
     profile_model: ClassVar[type[ProfileBase]] = LocalProfile
 
     def command(self, request: LaunchRequest) -> list[str]:
-        assert isinstance(self.profile, LocalProfile)
         return build_command(self.profile.master, self.profile.driver_memory, request)
 
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
-        assert isinstance(self.profile, LocalProfile)
         match = re.fullmatch(r"local\[(\d+)", self.profile.master.split(",")[0])
         return {"cores": int(match.group(1)) if match else os.cpu_count() or 1}
 
     def facts_extra(self) -> dict[str, Any]:
-        assert isinstance(self.profile, LocalProfile)
         return {"master": self.profile.master, "driver_memory": self.profile.driver_memory}

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from paasport.platforms.aws_common import (
+from paasport.platforms.aws.common import (
     S3_URI,
     AwsPlatform,
     AwsProfile,
@@ -26,12 +26,12 @@ from paasport.platforms.aws_common import (
     run_client,
     spark_conf_args,
 )
-from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
-from paasport.platforms.emr_config import (
+from paasport.platforms.aws.emr_config import (
     default_configurations,
     merge_configurations,
     pipes_env_configurations,
 )
+from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
 from paasport.platforms.packaging import Artifacts
 
 TERMINAL = {"TERMINATED", "TERMINATED_WITH_ERRORS"}
@@ -254,22 +254,20 @@ def _client_class() -> type[Any]:
     return Client
 
 
-class EmrPlatform(AwsPlatform):
+class EmrPlatform(AwsPlatform[EmrProfile]):
     name: ClassVar[str] = "emr"
     capabilities: ClassVar[Capabilities] = Capabilities(spot=True, pipes_transport="s3")
     profile_model: ClassVar[type[ProfileBase]] = EmrProfile
 
-    @property
-    def emr(self) -> EmrProfile:
-        assert isinstance(self.profile, EmrProfile)
-        return self.profile
-
     def capacity_retries(self) -> tuple[int, float]:
-        return self.emr.capacity_retries, self.emr.retry_backoff_s
+        return self.profile.capacity_retries, self.profile.retry_backoff_s
+
+    def role(self) -> str | None:
+        return self.profile.service_role
 
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
         """Instances per role at the first (preferred) type of each fleet or group."""
-        p = self.emr
+        p = self.profile
         roles = [("MASTER", p.master_instance_types, 1, 0),
                  ("CORE", p.core_instance_types, p.core_on_demand_count, 0),
                  ("TASK", p.task_instance_types, 0, p.task_spot_count)]  # fmt: skip
@@ -289,7 +287,7 @@ class EmrPlatform(AwsPlatform):
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
-        p = self.emr
+        p = self.profile
         params = run_job_flow_params(p, request, artifacts)
         client = _client_class()(
             p,
@@ -306,7 +304,7 @@ class EmrPlatform(AwsPlatform):
         cluster = waited.response["Cluster"]
         ready = waited.seconds_until("RUNNING", "WAITING")
         ended = waited.seconds_until(*TERMINAL)
-        region = self.emr.region
+        region = self.profile.region
         return RunFacts(
             platform=self.name,
             profile=self.profile_name,
@@ -318,10 +316,10 @@ class EmrPlatform(AwsPlatform):
             startup_s=ready,
             run_s=(ended - ready) if ended is not None and ready is not None else None,
             extra={
-                "release_label": self.emr.release_label,
+                "release_label": self.profile.release_label,
                 "state": cluster["Status"]["State"],
                 "normalized_instance_hours": cluster.get("NormalizedInstanceHours", 0),
                 "instances": instance_summary(params),
-                "log_uri": self.emr.log_uri,
+                "log_uri": self.profile.log_uri,
             },
         )

@@ -20,7 +20,8 @@ import zstandard  # noqa: F401
 from pydantic import Field, field_validator
 
 from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
-from paasport.platforms.spark_submit import SparkSubmitPlatform, reported_metadata
+from paasport.platforms.checks import Checks, reachable
+from paasport.platforms.selfhosted.spark_submit import SparkSubmitPlatform, reported_metadata
 
 #: sc://host:port[/;param=value;...]; names like x-databricks-cluster-id travel as gRPC headers.
 #: A token belongs in `token_env`, not in the URL.
@@ -44,33 +45,38 @@ class ConnectProfile(ProfileBase):
         return url
 
 
-class ConnectPlatform(SparkSubmitPlatform):
+class ConnectPlatform(SparkSubmitPlatform[ConnectProfile]):
     name: ClassVar[str] = "connect"
     capabilities: ClassVar[Capabilities] = Capabilities(
         existing_cluster=True, pipes_transport="temp files (the client runs here)"
     )
     profile_model: ClassVar[type[ProfileBase]] = ConnectProfile
 
-    @property
-    def connect(self) -> ConnectProfile:
-        assert isinstance(self.profile, ConnectProfile)
-        return self.profile
-
     def command(self, request: LaunchRequest) -> list[str]:
         return [sys.executable, str(request.job.script)]
 
     def extra_env(self) -> dict[str, str]:
-        env = {"SPARK_REMOTE": self.connect.url}
-        if self.connect.token_env:
-            token = os.environ.get(self.connect.token_env)
+        env = {"SPARK_REMOTE": self.profile.url}
+        if self.profile.token_env:
+            token = os.environ.get(self.profile.token_env)
             if not token:
                 raise ValueError(
                     f"profile '{self.profile_name}': token_env names "
-                    f"{self.connect.token_env}, which is not set"
+                    f"{self.profile.token_env}, which is not set"
                 )
             # appending ";token=" to the URL would break URLs that already carry params
             env[TOKEN_VAR] = token
         return env
+
+    def doctor_checks(self) -> Checks:
+        url = self.profile.url
+        host_port = url.removeprefix("sc://").split("/")[0].split(";")[0]
+        yield (
+            f"endpoint {host_port} reachable",
+            reachable(host_port, 15002),
+            host_port,
+            "start the Spark Connect server, or fix `url` in the profile",
+        )
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         # no spark-submit to carry --conf: the job sets them on its Connect session
@@ -84,4 +90,4 @@ class ConnectPlatform(SparkSubmitPlatform):
         return outcome
 
     def facts_extra(self) -> dict[str, Any]:
-        return {"url": self.connect.url}  # without the token
+        return {"url": self.profile.url}  # without the token

@@ -16,7 +16,15 @@ from typing import Any
 
 from pydantic import Field
 
-from paasport.platforms.base import LaunchOutcome, LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.platforms.base import (
+    LaunchOutcome,
+    LaunchRequest,
+    Platform,
+    ProfileBase,
+    ProfileT,
+    RunFacts,
+)
+from paasport.platforms.checks import Checks, java
 from paasport.platforms.pipes_files import WholeLineTempFileMessageReader
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -80,7 +88,7 @@ def reported_metadata(results: Sequence[Any]) -> dict[str, Any]:
     return {}
 
 
-class SparkSubmitPlatform(Platform):
+class SparkSubmitPlatform(Platform[ProfileT]):
     """Base of platforms that run spark-submit here; subclasses say how to build the command."""
 
     def command(self, request: LaunchRequest) -> list[str]:
@@ -94,6 +102,9 @@ class SparkSubmitPlatform(Platform):
 
     def extra_env(self) -> dict[str, str]:
         return {}
+
+    def doctor_checks(self) -> Checks:
+        return java()
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         import dagster as dg

@@ -24,7 +24,7 @@ from google.cloud import dataproc_v1 as dp
 from pydantic import Field, field_validator, model_validator
 
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
-from paasport.platforms.gcp_common import (
+from paasport.platforms.gcp.common import (
     GcpProfile,
     GcsStore,
     api_retry,
@@ -376,21 +376,16 @@ def _client_class() -> type[Any]:
     return Client
 
 
-class DataprocPlatform(RemotePlatform):
+class DataprocPlatform(RemotePlatform[DataprocProfile]):
     name: ClassVar[str] = "dataproc"
     capabilities: ClassVar[Capabilities] = Capabilities(
         spot=True, existing_cluster=True, pipes_transport="gcs"
     )
     profile_model: ClassVar[type[ProfileBase]] = DataprocProfile
 
-    @property
-    def dataproc(self) -> DataprocProfile:
-        assert isinstance(self.profile, DataprocProfile)
-        return self.profile
-
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
         """A per-run cluster's shape from the profile; an existing one's comes with its facts."""
-        p = self.dataproc
+        p = self.profile
         if p.cluster_name:
             return {"region": p.region, "cluster_name": p.cluster_name}
         groups = [("master", p.master_machine_type, 1, False),
@@ -408,14 +403,14 @@ class DataprocPlatform(RemotePlatform):
         }
 
     def capacity_retries(self) -> tuple[int, float]:
-        return self.dataproc.capacity_retries, self.dataproc.retry_backoff_s
+        return self.profile.capacity_retries, self.profile.retry_backoff_s
 
     def artifact_store(self) -> tuple[ArtifactStore, Any]:
-        gcs = gcs_client(self.dataproc)
-        return GcsStore(gcs, self.dataproc.bucket), gcs
+        gcs = gcs_client(self.profile)
+        return GcsStore(gcs, self.profile.bucket), gcs
 
     def _controllers(self) -> tuple[Any, Any]:
-        endpoint = self.dataproc.endpoint()
+        endpoint = self.profile.endpoint()
         options = {"api_endpoint": endpoint}
         creds = credentials_for(endpoint)
         return (
@@ -426,7 +421,7 @@ class DataprocPlatform(RemotePlatform):
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, storage: Any
     ) -> tuple[list[Any], RunFacts]:
-        p = self.dataproc
+        p = self.profile
         retry = api_retry(p.api_retry_s)
         jobs, clusters = self._controllers()
         labels = cost_labels(p, request, artifacts.code_version)
@@ -476,8 +471,8 @@ class DataprocPlatform(RemotePlatform):
     def _get_cluster(self, clusters: Any, name: str, retry: Any) -> dp.Cluster | None:
         try:
             return clusters.get_cluster(
-                project_id=self.dataproc.project,
-                region=self.dataproc.region,
+                project_id=self.profile.project,
+                region=self.profile.region,
                 cluster_name=name,
                 retry=retry,
             )
@@ -494,7 +489,7 @@ class DataprocPlatform(RemotePlatform):
         retry: Any,
         created: dict[str, Any],
     ) -> dp.Cluster:
-        p = self.dataproc
+        p = self.profile
         spec = cluster_spec(p, name, labels)
         try:
             clusters.create_cluster(
@@ -543,7 +538,7 @@ class DataprocPlatform(RemotePlatform):
     def _delete_cluster(
         self, context: Any, clusters: Any, created: dict[str, Any], retry: Any
     ) -> None:
-        p, name = self.dataproc, created["name"]
+        p, name = self.profile, created["name"]
         created["lifetime_s"] = round(time.monotonic() - created["at"], 3)
         try:
             clusters.delete_cluster(

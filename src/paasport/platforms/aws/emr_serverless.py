@@ -10,13 +10,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from paasport.platforms.aws_common import (
+from paasport.platforms.aws.common import (
     ROLE_ARN,
     S3_URI,
     AwsPlatform,
     AwsProfile,
+    Checks,
     RemoteRunError,
     WaitingClient,
+    aws_probe,
     boto_client,
     console_url,
     cost_tags,
@@ -98,14 +100,26 @@ def _client_class() -> type[Any]:
     return Client
 
 
-class EmrServerlessPlatform(AwsPlatform):
+class EmrServerlessPlatform(AwsPlatform[EmrServerlessProfile]):
     name: ClassVar[str] = "emr_serverless"
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="s3")
     profile_model: ClassVar[type[ProfileBase]] = EmrServerlessProfile
 
+    def role(self) -> str | None:
+        return self.profile.execution_role_arn
+
+    def resource_checks(self) -> Checks:
+        app = self.profile.application_id
+        client = boto_client("emr-serverless", self.profile.region)
+        yield aws_probe(
+            f"EMR Serverless application {app}",
+            lambda: client.get_application(applicationId=app),
+            "create one (`aws emr-serverless create-application --type SPARK ...`) "
+            "or fix `application_id`",
+        )
+
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
         p = self.profile
-        assert isinstance(p, EmrServerlessProfile)
         resources = spark_resources(request.spark_conf, executors=3, cores=4, memory_gb=16)
         return {"region": p.region, "architecture": p.architecture, **resources}
 
@@ -113,7 +127,6 @@ class EmrServerlessPlatform(AwsPlatform):
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
-        assert isinstance(p, EmrServerlessProfile)
         client = _client_class()(
             p,
             request.timeout_s,

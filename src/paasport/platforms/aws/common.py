@@ -6,8 +6,8 @@ holds names and ARNs, never a secret. What all remote platforms share is in `rem
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 # the `aws` extra: importing the platform fails early, naming the extra, when it is missing
 import boto3
@@ -15,6 +15,7 @@ import dagster_aws.pipes
 from botocore.config import Config
 from pydantic import Field
 
+from paasport.platforms.checks import Check, Checks, probe
 from paasport.platforms.packaging import ArtifactStore, S3Store
 from paasport.platforms.remote import (
     CapacityError,
@@ -45,6 +46,17 @@ class AwsProfile(RemoteProfile):
 
     def location(self) -> str | None:
         return f"aws:{self.region}"
+
+
+def aws_error(exc: Exception) -> str:
+    """An AWS error's code and message (never the request, which may carry credentials)."""
+    response = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
+    return f"{code}: {response.get('Error', {}).get('Message', '')}" if code else repr(exc)
+
+
+def aws_probe(what: str, call: Callable[[], Any], fix: str) -> Check:
+    return probe(what, call, fix, aws_error)
 
 
 def boto_client(service: str, region: str) -> Any:
@@ -100,17 +112,54 @@ def console_url(region: str, path: str) -> str:
     return f"https://{region}.console.aws.amazon.com/{path}"
 
 
-class AwsPlatform(RemotePlatform):
+AwsProfileT = TypeVar("AwsProfileT", bound=AwsProfile)
+
+
+class AwsPlatform(RemotePlatform[AwsProfileT]):
     """A remote platform whose artifacts and Pipes messages go through S3."""
 
-    @property
-    def aws(self) -> AwsProfile:
-        assert isinstance(self.profile, AwsProfile)
-        return self.profile
+    def role(self) -> str | None:
+        """The IAM role runs assume (doctor checks it exists)."""
+        return None
+
+    def resource_checks(self) -> Checks:
+        """Checks of the platform's own resources (applications, clusters)."""
+        return iter(())
+
+    def doctor_checks(self) -> Checks:
+        region = self.profile.region
+        credentials = boto3.session.Session(region_name=region).get_credentials()
+        yield (
+            "AWS credentials",
+            credentials is not None,
+            f"from {credentials.method}" if credentials else "none found",
+            "set AWS_PROFILE (after `aws configure` / `aws sso login`), the AWS_ACCESS_KEY_ID "
+            "variables, or run where an instance role is attached",
+        )
+        if credentials is None:
+            return
+        s3 = boto_client("s3", region)
+        bucket = self.profile.bucket
+        yield aws_probe(
+            f"bucket s3://{bucket}",
+            lambda: s3.head_bucket(Bucket=bucket),
+            f"create it (`aws s3 mb s3://{bucket} --region {region}`) or fix `bucket`",
+        )
+        yield from self.resource_checks()
+        role = self.role()
+        if role:
+            iam = boto_client("iam", region)
+            name = role.rsplit("/", 1)[-1]
+            yield aws_probe(
+                f"IAM role {name}",
+                lambda: iam.get_role(RoleName=name),
+                "create it with the policy in the README (section of this platform), or fix "
+                "the role field",
+            )
 
     def artifact_store(self) -> tuple[ArtifactStore, Any]:
-        s3 = boto_client("s3", self.aws.region)
-        return S3Store(s3, self.aws.bucket), s3
+        s3 = boto_client("s3", self.profile.region)
+        return S3Store(s3, self.profile.bucket), s3
 
 
 __all__ = [  # the shared remote-platform names, re-exported for the AWS modules
@@ -120,11 +169,13 @@ __all__ = [  # the shared remote-platform names, re-exported for the AWS modules
     "AwsPlatform",
     "AwsProfile",
     "CapacityError",
+    "Checks",
     "RemoteRunError",
     "RunTimeoutError",
     "SpotLossError",
     "Waited",
     "WaitingClient",
+    "aws_probe",
     "boto_client",
     "classify_failure",
     "completed_results",

@@ -22,7 +22,7 @@ import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 # the `databricks` extra: importing the platform fails early, naming the extra, when missing
 import dagster_databricks.pipes as dbx_pipes
@@ -307,20 +307,18 @@ def run_facts(
     )
 
 
-class DatabricksPlatformBase(RemotePlatform):
+DatabricksProfileT = TypeVar("DatabricksProfileT", bound=DatabricksProfile)
+
+
+class DatabricksPlatformBase(RemotePlatform[DatabricksProfileT]):
     """Launch through a FixedClient; subclasses build the task and the client."""
 
-    @property
-    def dbx(self) -> DatabricksProfile:
-        assert isinstance(self.profile, DatabricksProfile)
-        return self.profile
-
     def artifact_store(self) -> tuple[ArtifactStore, Any]:
-        client = workspace(self.dbx)
-        return artifact_store(client, self.dbx.artifacts_path), client
+        client = workspace(self.profile)
+        return artifact_store(client, self.profile.artifacts_path), client
 
     def tags(self, request: LaunchRequest, code_version: str) -> dict[str, str]:
         return {
             tag_value(k): tag_value(v)
-            for k, v in cost_tags(self.dbx, request, code_version).items()
+            for k, v in cost_tags(self.profile, request, code_version).items()
         }

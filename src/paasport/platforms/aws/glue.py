@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from dagster_aws.pipes import PipesS3ContextInjector
 from pydantic import Field
 
-from paasport.platforms.aws_common import (
+from paasport.platforms.aws.common import (
     ROLE_ARN,
     AwsPlatform,
     AwsProfile,
@@ -114,14 +114,16 @@ def _client_class() -> type[Any]:
     return Client
 
 
-class GluePlatform(AwsPlatform):
+class GluePlatform(AwsPlatform[GlueProfile]):
     name: ClassVar[str] = "glue"
     capabilities: ClassVar[Capabilities] = Capabilities(serverless=True, pipes_transport="s3")
     profile_model: ClassVar[type[ProfileBase]] = GlueProfile
 
+    def role(self) -> str | None:
+        return self.profile.role_arn
+
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
         p = self.profile
-        assert isinstance(p, GlueProfile)
         return {"region": p.region, "worker_type": p.worker_type,
                 "workers": p.number_of_workers, "execution_class": "standard"}  # fmt: skip
 
@@ -129,7 +131,6 @@ class GluePlatform(AwsPlatform):
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, s3: Any
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
-        assert isinstance(p, GlueProfile)
         glue = boto_client("glue", p.region)
         name = f"{p.job_name_prefix}{request.params.asset or 'job'}"[:255]
         ensure_job(glue, p, name, artifacts)

@@ -17,7 +17,7 @@ from databricks.sdk.service import jobs
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
-from paasport.platforms.databricks_common import (
+from paasport.platforms.databricks.common import (
     VOLUME_PATH,
     DatabricksPlatformBase,
     DatabricksProfile,
@@ -179,7 +179,7 @@ def pricing_facts(p: DatabricksClassicProfile) -> dict[str, Any]:
     }
 
 
-class DatabricksPlatform(DatabricksPlatformBase):
+class DatabricksPlatform(DatabricksPlatformBase[DatabricksClassicProfile]):
     name: ClassVar[str] = "databricks"
     capabilities: ClassVar[Capabilities] = Capabilities(
         spot=True, existing_cluster=True, gpu=True, pipes_transport="dbfs or volume"
@@ -187,19 +187,16 @@ class DatabricksPlatform(DatabricksPlatformBase):
     profile_model: ClassVar[type[ProfileBase]] = DatabricksClassicProfile
 
     def pricing_facts(self, request: LaunchRequest) -> dict[str, Any]:
-        assert isinstance(self.profile, DatabricksClassicProfile)
         return pricing_facts(self.profile)
 
     def capacity_retries(self) -> tuple[int, float]:
         p = self.profile
-        assert isinstance(p, DatabricksClassicProfile)
         return (0 if p.existing_cluster_id else p.capacity_retries), p.retry_backoff_s
 
     def run_once(
         self, context: Any, request: LaunchRequest, artifacts: Artifacts, storage: Any
     ) -> tuple[list[Any], RunFacts]:
         p = self.profile
-        assert isinstance(p, DatabricksClassicProfile)
         tags = self.tags(request, artifacts.code_version)
         task = jobs.SubmitTask.from_dict(submit_task(p, request, artifacts, tags))
         if p.pipes_volume:
