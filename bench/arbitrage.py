@@ -62,8 +62,8 @@ def replay_table(path: Path) -> list[dict[str, Any]]:
         return chosen
 
     choices = {
-        "always emr": dict.fromkeys(steps, "emr"),
-        "always databricks": dict.fromkeys(steps, "databricks"),
+        "always EMR": dict.fromkeys(steps, "emr"),
+        "always Databricks": dict.fromkeys(steps, "databricks"),
         "cheapest hourly list price": dict.fromkeys(steps, cheapest_rate),
         "paasport planner": {s: planned(s) for s in steps},
         ORACLE: {s: min(platforms, key=lambda p: best[(s, p)]) for s in steps},

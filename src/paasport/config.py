@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paasport.diagnostics.settings import DiagnosticsSettings
+from paasport.job.params import DEFAULT_PLATFORM
 from paasport.platforms import ProfileBase, UnknownPlatformError, get_platform_class, platform_names
 from paasport.pricing.catalog import PricingSettings
 
@@ -74,7 +75,7 @@ class PlannerSettings(BaseModel):
 class _RawConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    platform: str = "local"
+    platform: str = DEFAULT_PLATFORM
     params: dict[str, str] = Field(default_factory=dict)
     max_run_cost_usd: float | None = Field(
         None, gt=0, description="cap on what all steps of one Dagster run may cost"

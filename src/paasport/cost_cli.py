@@ -24,7 +24,7 @@ pricing_app = typer.Typer(help="The pricing catalog behind every cost.", no_args
 
 @pricing_app.command("show")
 def pricing_show(
-    service: Annotated[str | None, typer.Option(help="only this service, e.g. ec2, glue")] = None,
+    service: Annotated[str | None, typer.Option(help="only this catalog service, e.g. ec2")] = None,
     region: Annotated[str | None, typer.Option(help="only this region (and '*' rows)")] = None,
     item: Annotated[str | None, typer.Option(help="only items containing this text")] = None,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +48,8 @@ def is_local(meta: Meta) -> bool:
     """Local mode: the driver runs the tasks (no executors of its own)."""
     if num(meta, "spark_executor_count") == 0:
         return True
-    return str(conf(meta).get("spark.master", "")).startswith("local")
+    # spark.master "local", "local[4]", "local[*, 2]" (not the platform name: a local master)
+    return re.match(r"local(\[|$)", str(conf(meta).get("spark.master", ""))) is not None
 
 
 def cores(meta: Meta) -> int | None:

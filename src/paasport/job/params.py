@@ -18,6 +18,10 @@ class JobParamError(ValueError):
     """A parameter is missing or malformed; the message names it."""
 
 
+#: the platform a job runs on when nothing says otherwise: this machine's Spark
+DEFAULT_PLATFORM = "local"
+
+
 @dataclass(frozen=True)
 class JobParams:
     """Everything a job needs to know about its run besides the SparkSession."""
@@ -29,7 +33,7 @@ class JobParams:
     params: Mapping[str, str] = field(default_factory=dict)
     #: Sample mode: the job should touch only a small part of its input.
     sample: bool = False
-    platform: str = "local"
+    platform: str = DEFAULT_PLATFORM
     run_id: str = "manual"
     spark_conf: Mapping[str, str] = field(default_factory=dict)
 
@@ -73,7 +77,7 @@ class JobParams:
             partition_keys={str(k): str(v) for k, v in (data.get("partition_keys") or {}).items()},
             params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
             sample=bool(data.get("sample", False)),
-            platform=str(data.get("platform") or "local"),
+            platform=str(data.get("platform") or DEFAULT_PLATFORM),
             run_id=str(data.get("run_id") or "manual"),
             spark_conf={str(k): str(v) for k, v in (data.get("spark_conf") or {}).items()},
         )
@@ -111,7 +115,7 @@ def parse_cli(argv: Sequence[str] | None = None, prog: str | None = None) -> Job
             partition_keys=partitions,
             params=_pairs(args.param, "--param"),
             sample=args.sample,
-            platform="local",
+            platform=DEFAULT_PLATFORM,
             spark_conf=_pairs(args.conf, "--conf"),
         )
     except JobParamError as exc:

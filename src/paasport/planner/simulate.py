@@ -51,18 +51,20 @@ class World:
 
 
 def default_world(seed: int) -> World:
+    # synthetic platforms shaped like the real ones (labels, not registry names: no profile
+    # or emulator stands behind them)
     rng = random.Random(seed)
     platforms = [
-        PlatformModel("emr", 420, 40, 6.0),
-        PlatformModel("emr:spot", 420, 40, 2.6, interruptions_per_hour=0.25),
-        PlatformModel("emr_serverless", 90, 34, 8.5),
-        PlatformModel("databricks", 300, 22, 13.0),
-        PlatformModel("glue", 60, 55, 9.0),
+        PlatformModel("EMR", 420, 40, 6.0),
+        PlatformModel("EMR:spot", 420, 40, 2.6, interruptions_per_hour=0.25),
+        PlatformModel("EMR Serverless", 90, 34, 8.5),
+        PlatformModel("Databricks", 300, 22, 13.0),
+        PlatformModel("Glue", 60, 55, 9.0),
     ]
     assets = [f"asset_{i}" for i in range(6)]
     speed = {(a, p.name): rng.uniform(0.6, 1.5) for a in assets for p in platforms}
     for a in assets:  # spot runs the same machines as on-demand
-        speed[(a, "emr:spot")] = speed[(a, "emr")]
+        speed[(a, "EMR:spot")] = speed[(a, "EMR")]
     mean_gb = {a: rng.choice([2.0, 10.0, 40.0, 150.0]) for a in assets}
     return World(platforms, assets, speed, mean_gb, rng=rng)
 
@@ -212,8 +214,8 @@ def policies(world: World, past: list[Attempt], confidence: float) -> dict[str, 
         return choose(request, past, confidence=confidence).platform
 
     return {
-        "always emr": lambda case: "emr",
-        "always databricks": lambda case: "databricks",
+        "always EMR": lambda case: "EMR",
+        "always Databricks": lambda case: "Databricks",
         "cheapest hourly list price": lambda case: cheapest_rate,
         "paasport planner": planner,
     }

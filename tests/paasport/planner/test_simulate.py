@@ -21,7 +21,7 @@ def test_the_planner_is_within_5_percent_of_the_oracle_with_few_misses(seed: int
     assert planner.ratio(oracle) <= 1.05, planner
     assert planner.misses / planner.runs <= 0.02, planner
     # the fixed policies either cost more or miss deadlines (cheapest hourly rate ignores speed)
-    for name in ("always emr", "always databricks", "cheapest hourly list price"):
+    for name in ("always EMR", "always Databricks", "cheapest hourly list price"):
         fixed = scores[name]
         assert fixed.cost_usd > planner.cost_usd or fixed.misses > 2 * planner.misses + 5, fixed
 
@@ -34,5 +34,5 @@ def test_the_benchmark_prints_every_policy_for_the_table_and_a_trace() -> None:
     result = json.loads(out.stdout)
     table = {r["policy"]: r for r in result["table"]}
     assert table["paasport planner"]["cost_usd"] == 408.58 == table[ORACLE]["cost_usd"]
-    assert table["always databricks"]["cost_usd"] == 784.64
+    assert table["always Databricks"]["cost_usd"] == 784.64
     assert len(result["synthetic"][0]["policies"]) == 5

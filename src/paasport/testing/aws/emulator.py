@@ -1,7 +1,7 @@
 """`AwsEmulator`: an offline AWS account on 127.0.0.1 that really runs Spark jobs.
 
     with AwsEmulator() as aws:
-        profile = aws.profile("emr")      # a paasport profile pointing at it
+        profile = aws.profile(platform)   # a paasport profile pointing at it
         ...materialize assets...
         aws.set_faults(Faults(spot_loss=1))
 
