@@ -1,7 +1,7 @@
 """What paasport knows about a platform lives in a few files: its provider folder's entry and
-module, its cost model, its emulator (and its provider's price file, data). A list or branch keyed by platform name
-elsewhere in src/ is knowledge in a second place, so this test counts the files that name each
-registered platform."""
+module, its cost model, its emulator (and its provider's price file, which is data). A list or
+branch keyed by platform name elsewhere in src/ is knowledge in a second place, so this test
+counts the files that name each registered platform."""
 
 from __future__ import annotations
 
