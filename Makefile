@@ -12,12 +12,12 @@ export PYTHONUNBUFFERED := 1
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"paasport needs Python 3.11, found {sys.version.split()[0]} at {sys.executable}; set PYTHON=/path/to/python3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing paasport and its pinned dependencies into $(VENV) (pyspark is ~450 MB on first install)"
 	# (sed drops pip's notes about package index folders this machine's pip config names but lacks)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./examples 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	$(BIN)/python -m paasport.java --ensure
 	@if [ ! -x /usr/bin/chromedriver ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -35,6 +35,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy src examples bench tests

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from typer.testing import CliRunner
 
-from paasport.cli import app
+from paasport.cli.main import app
 
 runner = CliRunner()
 
@@ -63,3 +66,32 @@ def test_demo_emulate_names_the_platforms_it_can_emulate(tmp_path: Path) -> None
         "connect, databricks, databricks_serverless, dataproc, emr, emr_eks, emr_serverless,"
         " glue, standalone" in out
     )
+
+
+def test_a_broken_command_plugin_is_named_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from paasport.cli.plugins import GROUP, load_commands
+
+    def fine(app: typer.Typer) -> None:
+        app.command("hello")(lambda: print("hello"))
+
+    broken = EntryPoint("broken", "no_such_module_here:register", GROUP)
+    good = SimpleNamespace(name="good", value="x:register", load=lambda: fine)
+    app = typer.Typer()
+    errors = load_commands(app, [broken, cast(EntryPoint, good)])
+    assert errors == [
+        "paasport: the command plugin 'broken' (no_such_module_here:register) failed: "
+        "ModuleNotFoundError: No module named 'no_such_module_here'"
+    ]
+    assert capsys.readouterr().err == errors[0] + "\n"
+    assert [c.name for c in app.registered_commands] == ["hello"]  # the others still load
+
+
+def test_the_example_commands_come_from_its_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="paasport.commands") if e.name == "webgraph"]
+    assert ep.value == "webgraph.cli:register"
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert {"demo", "ui", "example", "sample", "plan", "costs", "config", "doctor"} <= names

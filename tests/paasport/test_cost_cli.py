@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from paasport.cli import app
+from paasport.cli.main import app
 from paasport.dagster.costing import cost_metadata
 from paasport.platforms import RunFacts
 from paasport.pricing.catalog import load_catalog

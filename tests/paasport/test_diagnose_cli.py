@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from paasport.cli import app
+from paasport.cli.main import app
 
 runner = CliRunner()
 

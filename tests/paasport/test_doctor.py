@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paasport.cli import app
+from paasport.cli.main import app
 from paasport.config import load_config
 from paasport.doctor import run_checks
 from paasport.testing.aws import BUCKET, AwsEmulator

@@ -12,10 +12,11 @@ import dagster as dg
 
 from paasport.config import ProjectConfig
 from paasport.platforms import LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.platforms.budget import BudgetGuard, running_estimate, tightest_cap
+from paasport.platforms.costs import cost_of
 from paasport.pricing.breakdown import CostBreakdown
-from paasport.pricing.budget import BudgetGuard, running_estimate, spent_in_run, tightest_cap
 from paasport.pricing.catalog import Catalog, MissingPriceError
-from paasport.pricing.costs import cost_of
+from paasport.record import RunCost, RunRecord
 
 ATTRIBUTION_KEYS = ("team", "project")
 
@@ -31,6 +32,22 @@ def attribution(
     for source in (getattr(profile, "tags", {}), asset_tags, run_tags):
         out.update({k: v for k, v in source.items() if k in ATTRIBUTION_KEYS and v})
     return out
+
+
+def spent_in_run(instance: Any, run_id: str) -> Decimal:
+    """What the run's earlier materializations cost (the total of each one's record)."""
+    spent = Decimal(0)
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        if materialization is None:
+            continue
+        cost = RunRecord.from_metadata(materialization.metadata).cost
+        if cost is not None:
+            spent += Decimal(str(cost.total))
+    return spent
 
 
 def budget_guard(
@@ -57,12 +74,12 @@ def budget_guard(
     return BudgetGuard(estimate=estimate, cap=cap, log=context.log.info)
 
 
-def cost_metadata(
+def run_cost(
     facts: RunFacts, catalog: Catalog, log: Any, failed: list[CostBreakdown] | None = None
-) -> dict[str, Any]:
-    """The cost_usd_* keys and the breakdown, failed attempts' costs included (what the
-    materialization really cost); a run that cannot be priced says why instead (the job itself
-    succeeded, so that is a warning, not a failure)."""
+) -> tuple[RunCost | None, str | None]:
+    """What the materialization really cost, failed attempts' costs included; or, for a run
+    that cannot be priced, why not (the job itself succeeded, so that is a warning, not a
+    failure)."""
     try:
         cost = cost_of(facts, catalog)
         for spent in failed or []:
@@ -71,7 +88,15 @@ def cost_metadata(
             ]
             for text in spent.assumptions:
                 cost.assume(text)
-        return cost.as_metadata()
+        return RunCost.of(cost), None
     except (MissingPriceError, KeyError, ValueError) as exc:
         log.warning(f"the run's cost is unknown: {exc}")
-        return {"cost_error": str(exc)}
+        return None, str(exc)
+
+
+def cost_metadata(
+    facts: RunFacts, catalog: Catalog, log: Any, failed: list[CostBreakdown] | None = None
+) -> dict[str, Any]:
+    """The cost_usd_* keys and the breakdown (or `cost_error`), as the run record writes them."""
+    cost, error = run_cost(facts, catalog, log, failed)
+    return RunRecord(cost=cost, cost_error=error).to_metadata()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from paasport.reports.records import plain_metadata
+from paasport.record import plain_metadata
 
 PAGE = 1000
 

@@ -11,8 +11,8 @@ import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from paasport.config import ConfigError, ProjectConfig, ResolvedProfile, load_config
-from paasport.dagster.auto import AutoPlan, history_for, input_size, plan_auto
-from paasport.dagster.costing import attribution, budget_guard, cost_metadata
+from paasport.dagster.auto import plan_from_instance
+from paasport.dagster.costing import attribution, budget_guard, run_cost
 from paasport.dagster.diagnostics import (
     PAASPORT_CHECKS,
     baseline_history,
@@ -25,13 +25,17 @@ from paasport.dagster.selection import select_platform
 from paasport.diagnostics.findings import worst_first
 from paasport.job.params import JobParams
 from paasport.planner.failover import FailoverPolicy, failure_kind
+from paasport.planner.history import Attempt
+from paasport.planner.plan import AssetPlan, input_size
+from paasport.planner.priors import hourly_price
 from paasport.platforms import JobSpec, LaunchOutcome, LaunchRequest, Platform, get_platform_class
+from paasport.platforms.budget import running_estimate
+from paasport.platforms.costs import cost_of
 from paasport.platforms.remote import BudgetExceededError
 from paasport.platforms.selfhosted.spark_submit import reported_metadata
 from paasport.pricing.breakdown import CostBreakdown
-from paasport.pricing.budget import running_estimate
 from paasport.pricing.catalog import Catalog, CatalogError, MissingPriceError, load_catalog
-from paasport.pricing.costs import cost_of
+from paasport.record import AttemptRecord, PlanRecord, RunRecord
 
 
 class SparkAssetConfig(dg.Config):
@@ -140,6 +144,7 @@ class Launcher:
         self.asset = context.asset_key.to_user_string()
         self.settings = project.asset(self.asset)
         self.partition = str(context.partition_key) if context.has_partition_key else None
+        self.history: list[Attempt] | None = None  # read once, when the planner needs it
 
     def prepare(self, resolved: ResolvedProfile) -> Prepared:
         profile, settings, config = resolved.profile, self.settings, self.config
@@ -196,34 +201,42 @@ class Launcher:
         outcome: LaunchOutcome,
         prepared: Prepared,
         source: str,
-        extra: Mapping[str, Any] | None = None,
+        plan: PlanRecord | None = None,
+        attempts: list[AttemptRecord] | None = None,
         failed_costs: list[CostBreakdown] | None = None,
     ) -> dg.MaterializeResult:
+        """The materialization: the job's metadata and checks, plus this run's record."""
         wall = time.monotonic() - self.started
         asset_tags = self.context.assets_def.tags_by_key.get(self.context.asset_key, {})
-        cost = cost_metadata(outcome.facts, self.catalog, self.context.log, failed_costs or [])
-        meta = {
-            **outcome.facts.as_metadata(),
-            **cost,
-            **attribution(prepared.resolved.profile, asset_tags, self.context.run.tags),
-            "platform_source": source,
-            "wall_time_s": round(wall, 3),
-            "partition": self.partition or "",
-            **(extra or {}),
-        }
-        checks = self.diagnostics(outcome.results, meta, prepared.resolved.name)
-        return merge_result(
-            outcome.results, {k: _metadata_value(v) for k, v in meta.items()}, checks
+        cost, cost_error = run_cost(outcome.facts, self.catalog, self.context.log, failed_costs)
+        owner = attribution(prepared.resolved.profile, asset_tags, self.context.run.tags)
+        record = RunRecord.of_run(
+            outcome.facts,
+            cost=cost,
+            cost_error=cost_error,
+            team=owner.get("team"),
+            project=owner.get("project"),
+            source=source,
+            wall_time_s=round(wall, 3),
+            partition=self.partition or "",
+            plan=plan,
+            attempts=attempts,
         )
+        checks, found = self.diagnostics(
+            outcome.results, record.to_metadata(), prepared.resolved.name
+        )
+        record = replace(record, diagnostics=found)
+        return merge_result(outcome.results, _metadata(record), checks)
 
     def diagnostics(
         self, results: list[Any], meta: dict[str, Any], profile: str
-    ) -> list[dg.AssetCheckResult]:
-        """Findings of this run as asset checks (those the asset declares); adds them to `meta`
-        as `diagnostics`. A diagnostics error is logged and never fails the run."""
+    ) -> tuple[list[dg.AssetCheckResult], list[dict[str, Any]] | None]:
+        """Findings of this run as asset checks (those the asset declares), and as the run
+        records them (None: no paasport check declared). A diagnostics error is logged and never
+        fails the run."""
         declared = {key.name for key in self.context.assets_def.check_keys}
         if not declared & set(PAASPORT_CHECKS):
-            return []  # an asset not made by spark_asset: its checks are its author's
+            return [], None  # an asset not made by spark_asset: its checks are its author's
         settings = self.settings.diagnostics
         try:
             run = {**reported_metadata(results), **meta}
@@ -235,22 +248,25 @@ class Launcher:
         except Exception as exc:  # diagnostics are advice: a bug there must not lose the run
             self.context.log.warning(f"diagnostics failed: {exc!r}")
             findings = completed([], declared, f"not evaluated: diagnostics failed ({exc!r:.200})")
-        meta["diagnostics"] = findings_metadata(findings)
         for f in worst_first(findings):
             if not f.passed:
                 self.context.log.warning(f"{f.check}: {f.summary}. {f.advice}")
-        return check_results(self.context.asset_key, findings)
+        return check_results(self.context.asset_key, findings), findings_metadata(findings)
 
     def auto(self, source: str) -> dg.MaterializeResult:
         """Plan, then try the candidates in the plan's order, failing over as the policy says."""
-        history = history_for(self.context.instance, self.asset)
-        plan = plan_auto(
-            self.project, self.asset, self.partition, history, self.usd_per_hour, self.catalog
+        plan, self.history = plan_from_instance(
+            self.context.instance,
+            self.project,
+            self.asset,
+            self.partition,
+            self.usd_per_hour,
+            self.catalog,
         )
         self.context.log.info(f"planner: {plan.why}; order {plan.order}")
         s = self.project.planner
         policy = FailoverPolicy(s.platform_retries, s.retry_backoff_s, s.user_error_retries)
-        attempts: list[dict[str, Any]] = []
+        attempts: list[AttemptRecord] = []
         failed_costs: list[CostBreakdown] = []
         for name in plan.order:
             resolved = self.project.resolve(name, "planner.candidates")
@@ -281,16 +297,16 @@ class Launcher:
                     continue
                 return self.finish(outcome, prepared, plan, attempts, failed_costs, source)
         raise dg.Failure(
-            description=f"every candidate failed: {[a['platform'] for a in attempts]}",
-            metadata={"attempts": dg.MetadataValue.json(attempts)},
+            description=f"every candidate failed: {[a.platform for a in attempts]}",
+            metadata=_metadata(RunRecord(attempts=attempts)),
         )
 
     def finish(
         self,
         outcome: LaunchOutcome,
         prepared: Prepared,
-        plan: AutoPlan,
-        attempts: list[dict[str, Any]],
+        plan: AssetPlan,
+        attempts: list[AttemptRecord],
         failed_costs: list[CostBreakdown],
         source: str,
     ) -> dg.MaterializeResult:
@@ -304,12 +320,16 @@ class Launcher:
         value = reported_metadata(outcome.results).get("input_bytes")  # as the job said
         reported = int(value) if value is not None else None
         attempts.append(self.attempt(name, "success", duration, own, input_bytes=reported))
-        extra: dict[str, Any] = {**plan.as_metadata(), "attempts": attempts}
+        recorded = plan.record()
         predicted = plan.prediction(name)
         if predicted is not None and own is not None and predicted.cost_usd > 0:
-            extra["plan_cost_error_pct"] = _error_pct(float(own.total), predicted.cost_usd)
-            extra["plan_duration_error_pct"] = _error_pct(duration, predicted.duration_s)
-        return self.result(outcome, prepared, f"the planner ({source})", extra, failed_costs)
+            recorded = replace(
+                recorded,
+                cost_error_pct=_error_pct(float(own.total), predicted.cost_usd),
+                duration_error_pct=_error_pct(duration, predicted.duration_s),
+            )
+        source = f"the planner ({source})"
+        return self.result(outcome, prepared, source, recorded, attempts, failed_costs)
 
     def attempt(
         self,
@@ -319,16 +339,16 @@ class Launcher:
         cost: CostBreakdown | None,
         input_bytes: int | None = None,
         **more: Any,
-    ) -> dict[str, Any]:
-        """One attempt as the planner's history reads it back (see auto.attempts_of)."""
+    ) -> AttemptRecord:
+        """One attempt as the planner's history reads it back (see planner.history.attempts_of)."""
         known = self.known_input_bytes if input_bytes is None else input_bytes
-        return {"platform": platform, "status": status, "duration_s": round(duration_s, 3),
-                "cost_usd": float(cost.total) if cost else 0.0, "input_bytes": known,
-                **({"detail": more} if more else {})}  # fmt: skip
+        return AttemptRecord(platform, status, round(duration_s, 3),
+                             float(cost.total) if cost else 0.0, known, more or None)  # fmt: skip
 
     @property
     def known_input_bytes(self) -> int:
-        return input_size(history_for(self.context.instance, self.asset), self.partition)
+        """The input size the plan was made for (the job did not say its own)."""
+        return input_size(self.history or [], self.partition)
 
     def failed_attempt_cost(
         self, resolved: ResolvedProfile, seconds: float
@@ -346,17 +366,18 @@ class Launcher:
         """A candidate's price for an hour of its configured resources (the planner's prior)."""
         try:
             prepared = self.prepare(self.project.resolve(name, "planner.candidates"))
-            hour = running_estimate(prepared.platform, prepared.request, self.catalog)(3600)
-        except (MissingPriceError, KeyError, ValueError, ConfigError):
+        except (KeyError, ValueError, ConfigError):
             return None
-        return float(hour.total)
+        return hourly_price(prepared.platform, prepared.request, self.catalog)
 
 
 def _error_pct(actual: float, predicted: float) -> float:
     return round(100 * (actual - predicted) / max(predicted, 1e-9), 2)
 
 
-def _metadata_value(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return dg.MetadataValue.json(value)
-    return value
+def _metadata(record: RunRecord) -> dict[str, Any]:
+    """The record as Dagster metadata: dicts and lists as JSON values."""
+    return {
+        k: dg.MetadataValue.json(v) if isinstance(v, dict | list) else v
+        for k, v in record.to_metadata().items()
+    }

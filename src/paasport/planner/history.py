@@ -1,7 +1,7 @@
 """Run history: one line per attempt of an asset (partition) on a platform.
 
 Offline it is a JSON Lines file (what-if analysis, simulations, tests); in a project it is read
-from the Dagster instance's materializations (see `from_cost_records`).
+from the run records of the Dagster instance's materializations (see `attempts_of`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paasport.record import RunRecord
 
 Status = Literal["success", "failed", "interrupted"]
 
@@ -90,3 +92,20 @@ def read_requests(path: Path) -> tuple[list[PlanRequest], bool]:
 
 def for_asset(history: Iterable[Attempt], asset: str) -> list[Attempt]:
     return [a for a in history if a.asset == asset]
+
+
+def attempts_of(record: RunRecord, asset: str, partition: str | None) -> list[Attempt]:
+    """The attempts one materialization made: its `attempts` (failover included), else itself
+    as one attempt under its profile's name when it was priced; none otherwise."""
+    if record.attempts:
+        return [
+            Attempt.model_validate({"asset": asset, "partition": partition, "platform": a.platform,
+                                    "status": a.status, "input_bytes": a.input_bytes or 0,
+                                    "duration_s": a.duration_s, "cost_usd": a.cost_usd})
+            for a in record.attempts
+        ]  # fmt: skip
+    if record.cost is None:
+        return []
+    return [Attempt(asset=asset, partition=partition, platform=record.profile or "",
+                    input_bytes=record.input_bytes or 0, duration_s=record.duration_s,
+                    cost_usd=record.cost.total)]  # fmt: skip

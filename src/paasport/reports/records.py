@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from paasport.record import RunRecord
+
 
 @dataclass(frozen=True)
 class CostRecord:
@@ -33,41 +35,33 @@ class CostRecord:
         return asdict(self)
 
 
-def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """Dagster metadata values as plain Python values."""
-    return {k: getattr(v, "value", getattr(v, "data", v)) for k, v in metadata.items()}
-
-
 def record_from(
     run_id: str, asset: str, partition: str | None, ended: float, metadata: Mapping[str, Any]
 ) -> CostRecord | None:
     """The cost record of one materialization; None when it carries no cost."""
-    meta = plain_metadata(metadata)
-    if "cost_usd_total" not in meta:
+    run = RunRecord.from_metadata(metadata)
+    if run.cost is None:
         return None
-    cost = meta.get("cost") or {}
-    duration = float(
-        cost.get("duration_s") or meta.get("platform_run_s") or meta.get("wall_time_s") or 0.0
-    )
+    duration = run.duration_s
     end = datetime.fromtimestamp(ended, UTC)
     started = end - timedelta(seconds=duration)
     return CostRecord(
         run_id=run_id,
         asset=asset,
-        partition=partition or meta.get("partition") or None,
-        platform=str(meta.get("platform", "")),
-        profile=str(meta.get("profile", "")),
+        partition=partition or run.partition or None,
+        platform=run.platform or "",
+        profile=run.profile or "",
         started_at=started.isoformat(timespec="seconds"),
         ended_at=end.isoformat(timespec="milliseconds"),
         duration_s=round(duration, 3),
-        cost_usd_total=float(meta["cost_usd_total"]),
-        cost_usd_compute=float(meta.get("cost_usd_compute", 0.0)),
-        cost_usd_storage=float(meta.get("cost_usd_storage", 0.0)),
-        cost_usd_platform=float(meta.get("cost_usd_platform", 0.0)),
-        basis=str(cost.get("basis", "")),
-        input_bytes=int(meta.get("input_bytes") or 0),
-        team=meta.get("team"),
-        project=meta.get("project"),
+        cost_usd_total=float(run.cost.total),
+        cost_usd_compute=float(run.cost.compute or 0.0),
+        cost_usd_storage=float(run.cost.storage or 0.0),
+        cost_usd_platform=float(run.cost.platform or 0.0),
+        basis=run.cost.basis,
+        input_bytes=run.input_bytes or 0,
+        team=run.team,
+        project=run.project,
     )
 
 

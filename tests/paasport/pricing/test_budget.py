@@ -9,9 +9,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from paasport.dagster.costing import spent_in_run
+from paasport.platforms.budget import BudgetGuard, Cap, tightest_cap
 from paasport.platforms.remote import BudgetExceededError, wait_until_done
 from paasport.pricing.breakdown import CostBreakdown
-from paasport.pricing.budget import BudgetGuard, Cap, spent_in_run, tightest_cap
 
 
 def estimate_at(rate: Decimal) -> Callable[[float], CostBreakdown]:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from paasport.platforms import RunFacts
+from paasport.platforms.costs import cost_of
 from paasport.pricing.breakdown import BILLED, BILLED_USAGE, ESTIMATE, MEASURED, CostBreakdown
 from paasport.pricing.catalog import Catalog, MissingPriceError, PricingSettings, load_catalog
-from paasport.pricing.costs import cost_of
 
 
 @pytest.fixture(scope="module")

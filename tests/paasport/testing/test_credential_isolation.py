@@ -218,7 +218,7 @@ def test_the_cli_names_the_emulator_that_refused_a_client_in_one_line(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from paasport import cli
+    from webgraph import cli
 
     def refused(*args: Any, **kwargs: Any) -> Any:
         error = {

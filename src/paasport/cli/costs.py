@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from paasport.cli_common import console, dagster_instance, project_config
+from paasport.cli.common import console, dagster_instance, project_config
 from paasport.pricing.catalog import CatalogError, load_catalog, packaged_files, user_pricing_dir
 from paasport.reports.records import CostRecord, read_cost_records, run_totals
 

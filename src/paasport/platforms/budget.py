@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from paasport.platforms.base import LaunchRequest, Platform, RunFacts
+from paasport.platforms.costs import cost_of
 from paasport.pricing.breakdown import CostBreakdown
 from paasport.pricing.catalog import Catalog
-from paasport.pricing.costs import cost_of
 
 
 def running_estimate(
@@ -85,19 +85,3 @@ class BudgetGuard:
         if self.last is not None:
             out["budget_estimate_usd"] = float(self.last.total)
         return out
-
-
-def spent_in_run(instance: Any, run_id: str) -> Decimal:
-    """What the run's earlier materializations cost (their `cost_usd_total` metadata)."""
-    import dagster as dg
-
-    spent = Decimal(0)
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
-    for record in records:
-        materialization = record.event_log_entry.asset_materialization
-        value = materialization.metadata.get("cost_usd_total") if materialization else None
-        if value is not None:
-            spent += Decimal(str(getattr(value, "value", value)))
-    return spent

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from paasport.cli_common import console, dagster_instance, project_config
+from paasport.cli.common import console, dagster_instance, project_config
 from paasport.diagnostics.settings import DiagnosticsSettings
+from paasport.record import RunRecord, RunRecordError
 
 
 def _pick(instance: Any, asset: str, partition: str | None, run: str | None) -> Any:
@@ -22,13 +23,13 @@ def _pick(instance: Any, asset: str, partition: str | None, run: str | None) -> 
 
 
 def _findings(
-    meta: dict[str, Any], settings: DiagnosticsSettings
+    run: RunRecord, meta: dict[str, Any], settings: DiagnosticsSettings
 ) -> tuple[list[dict[str, Any]], str]:
     """The findings the run recorded; for a run from before diagnostics, the Spark checks
-    computed now from its metrics (no regression checks: they need the history of then)."""
-    recorded = meta.get("diagnostics")
-    if isinstance(recorded, list):
-        return recorded, "recorded with the run"
+    computed now from its metadata `meta` (no regression checks: they need the history of
+    then)."""
+    if run.diagnostics is not None:
+        return run.diagnostics, "recorded with the run"
     from paasport.diagnostics import diagnose, worst_first
 
     return [f.as_json() for f in worst_first(diagnose(meta, settings))], "computed now"
@@ -62,12 +63,17 @@ def diagnose(
             f"[red]no materialization of {asset}{wanted}[/red] in {instance.root_directory}"
         )
         raise typer.Exit(1)
-    findings, how = _findings(chosen.metadata, config.asset(asset).diagnostics)
+    try:
+        run_record = RunRecord.from_metadata(chosen.metadata)
+    except RunRecordError as exc:
+        console.print(f"[red]cannot read run {chosen.run_id[:8]} of {asset}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    findings, how = _findings(run_record, chosen.metadata, config.asset(asset).diagnostics)
     if as_json:
         print(json.dumps(findings, indent=2, default=str))
         return
     where = escape(f" [{chosen.partition}]") if chosen.partition else ""
-    profile = chosen.metadata.get("profile", "?")
+    profile = run_record.profile or "?"
     failed = sum(1 for f in findings if not f["passed"])
     verdict = f"{failed} of {len(findings)} checks found something" if failed else "all clear"
     title = f"[bold]{escape(asset)}{where}[/bold], run {chosen.run_id[:8]} on {profile}"

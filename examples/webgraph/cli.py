@@ -1,4 +1,6 @@
-"""The `paasport` command line."""
+"""The webgraph example's commands, registered with `paasport` through the entry-point group
+`paasport.commands` (see examples/pyproject.toml): `paasport demo`, `paasport example webgraph`,
+`paasport sample webgraph` and `paasport ui`."""
 
 from __future__ import annotations
 
@@ -14,27 +16,26 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paasport.cli_common import console
-from paasport.cli_common import dagster_instance as _instance
-from paasport.cli_common import project_config as _config
+from paasport.cli.common import console
+from paasport.cli.common import dagster_instance as _instance
+from paasport.cli.common import project_config as _config
 from paasport.config import ProjectConfig
-from paasport.cost_cli import costs, pricing_app
-from paasport.diagnose_cli import diagnose
-from paasport.plan_cli import plan
 
 if TYPE_CHECKING:
     from webgraph.assets import WebgraphPaths
     from webgraph.run import StepSummary
 
-app = typer.Typer(help="paasport: run PySpark assets on any Spark platform.", no_args_is_help=True)
 example_app = typer.Typer(help="Run a bundled example on your own data.", no_args_is_help=True)
 sample_app = typer.Typer(help="Generate sample data.", no_args_is_help=True)
-app.add_typer(example_app, name="example")
-app.add_typer(sample_app, name="sample")
-app.add_typer(pricing_app, name="pricing")
-app.command("costs")(costs)
-app.command("plan")(plan)
-app.command("diagnose")(diagnose)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the example's commands to the `paasport` app (the `paasport.commands` entry point)."""
+    app.command("demo")(demo)
+    app.add_typer(example_app, name="example")
+    app.add_typer(sample_app, name="sample")
+    app.command("ui")(ui)
+
 
 Platform = Annotated[
     str | None, typer.Option(help="platform or profile for every asset (run tag paasport/platform)")
@@ -110,7 +111,6 @@ def _print_summary(summary: list[StepSummary]) -> None:
     console.print(f"total: {len(summary)} materializations, wall {wall:.0f} s, Spark {spark:.0f} s")
 
 
-@app.command()
 def demo(
     platform: Platform = None,
     mode: Mode = "wat",
@@ -301,40 +301,6 @@ def sample_webgraph(
     )
 
 
-@app.command("config")
-def config_check() -> None:
-    """Validate the project config and show what each asset would run on."""
-    config = _config()
-    console.print(f"config: {config.source}")
-    console.print(f"default platform: {config.platform}")
-    for name, profile in sorted(config.profiles.items()):
-        console.print(f"profile {name}: {profile.model_dump()}")
-    for name, settings in sorted(config.assets.items()):
-        console.print(f"asset {name}: platform={settings.platform or config.platform}")
-
-
-@app.command()
-def doctor() -> None:
-    """Check every configured profile: extra installed, credentials, named resources."""
-    from paasport.doctor import run_checks
-
-    config = _config()
-    console.print(f"config: {config.source}")
-    checks = run_checks(config)
-    table = Table(title="paasport doctor (read-only checks)")
-    for col in ("profile", "platform", "check", "", "detail / how to fix"):
-        table.add_column(col, overflow="fold")
-    for c in checks:
-        detail = c.detail if c.ok else f"{c.detail}\n[bold]fix:[/bold] {c.fix}"
-        mark = "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"
-        table.add_row(c.profile, c.platform, c.what, mark, detail)
-    console.print(table)
-    failed = sum(not c.ok for c in checks)
-    console.print(f"{len(checks) - failed} ok, {failed} failing")
-    raise typer.Exit(1 if failed else 0)
-
-
-@app.command()
 def ui(port: int = 3000) -> None:
     """Open the Dagster UI on the webgraph example (http://127.0.0.1:PORT)."""
     config = _config()
@@ -343,7 +309,3 @@ def ui(port: int = 3000) -> None:
     cmd = [str(dagster), "dev", "-m", "webgraph.definitions", "-h", "127.0.0.1", "-p", str(port)]
     console.print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(cmd)}")
     raise typer.Exit(subprocess.call(cmd, cwd=config.root))
-
-
-if __name__ == "__main__":
-    app()

@@ -1,4 +1,7 @@
-"""`paasport plan`: which platform the planner picks for an asset, and why the others lost."""
+"""`paasport plan`: which platform the planner picks for an asset, and why the others lost.
+
+For an asset it calls the planner `platform = "auto"` runs (`planner.plan.plan_asset`, through
+`dagster.auto.plan_from_instance`), so what it explains is what would run."""
 
 from __future__ import annotations
 
@@ -10,9 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from paasport.cli_common import console, dagster_instance, project_config
-from paasport.planner.choose import DEFAULT_CONFIDENCE, Plan, choose
-from paasport.planner.history import Attempt, HistoryError, PlanRequest, read_history, read_requests
+from paasport.cli.common import console, dagster_instance, project_config
+from paasport.planner.choose import DEFAULT_CONFIDENCE
+from paasport.planner.history import HistoryError, read_history, read_requests
+from paasport.planner.plan import AssetPlan, NoCandidatesError, Overrides, plan_request
+from paasport.planner.priors import config_prices
+from paasport.pricing.catalog import CatalogError, load_catalog
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -26,7 +32,8 @@ def parse_duration(text: str) -> float:
     return h * 3600 + m * 60 + s
 
 
-def _print(plan: Plan) -> None:
+def _print(asset_plan: AssetPlan) -> None:
+    plan = asset_plan.plan
     r = plan.request
     size = r.input_bytes / 1024**3
     shown = f"{size:.2f} GB" if size >= 1 else f"{r.input_bytes / 1024**2:.2f} MB"
@@ -47,59 +54,70 @@ def _print(plan: Plan) -> None:
         )
     console.print(table)
     console.print(f"chosen: {plan.platform or 'none: no candidate is feasible'}")
+    console.print(f"order tried: {', '.join(asset_plan.order)} ({asset_plan.why})")
 
 
-def _from_instance(asset: str, partition: str | None) -> tuple[list[Attempt], int, list[str]]:
-    """The asset's attempts from the Dagster instance (by profile, failed ones included), the
-    input size to plan for, and the candidates: [planner]'s, else every profile seen."""
-    from paasport.dagster.auto import history_for, input_size
+def _from_instance(
+    asset: str, partition: str | None, asked: Overrides, rates: dict[str, float] | None
+) -> AssetPlan:
+    """The plan `platform = "auto"` would run now: the same planner on the instance's history,
+    with priors at the catalog's list prices (or the --catalog prices) and egress."""
+    from paasport.dagster.auto import plan_from_instance
 
     config = project_config()
-    attempts = history_for(dagster_instance(config), asset)
-    seen = sorted({a.platform for a in attempts})
-    return attempts, input_size(attempts, partition), list(config.planner.candidates) or seen
+    catalog = load_catalog(config.pricing)
+    prices = rates.get if rates is not None else config_prices(config, asset, catalog)
+    instance = dagster_instance(config)
+    return plan_from_instance(instance, config, asset, partition, prices, catalog, asked)[0]
 
 
 def plan(
     asset: Annotated[str | None, typer.Argument(help="the asset (history from Dagster)")] = None,
     partition: Annotated[str | None, typer.Option(help="plan for this partition")] = None,
     deadline: Annotated[str | None, typer.Option(help="finish within, e.g. 2h or 90m")] = None,
-    objective: Annotated[str, typer.Option(help="cost or time")] = "cost",
+    objective: Annotated[
+        str | None, typer.Option(help="cost or time (default: [planner] objective)")
+    ] = None,
     platform: Annotated[list[str] | None, typer.Option(help="allowed platform (repeat)")] = None,
     history: Annotated[Path | None, typer.Option(help="offline: history JSON Lines")] = None,
     request: Annotated[Path | None, typer.Option(help="offline: request JSON")] = None,
     catalog: Annotated[
-        Path | None, typer.Option(help="offline: JSON {platform: USD per hour} for priors")
+        Path | None, typer.Option(help="JSON {platform: USD per hour} for priors")
     ] = None,
-    confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = DEFAULT_CONFIDENCE,
+    confidence: Annotated[
+        float | None, typer.Option(min=0.5, max=0.999, help="default: [planner] confidence")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
-    """Predict every allowed platform's duration and cost and pick one."""
-    if objective not in ("cost", "time"):
+    """Predict every allowed platform's duration and cost and pick one: for an ASSET, exactly
+    the plan `platform = "auto"` would run on its history (exploring, egress, priors)."""
+    if objective not in (None, "cost", "time"):
         raise typer.BadParameter("--objective must be cost or time")
     try:
-        rates: dict[str, float] = json.loads(catalog.read_text()) if catalog else {}
+        rates: dict[str, float] | None = json.loads(catalog.read_text()) if catalog else None
         if history or request:
             if not (history and request):
                 raise typer.BadParameter("offline planning needs both --history and --request")
             attempts = read_history(history)
             requests, is_list = read_requests(request)
+            # offline the request is the whole question: no project to explore for
+            level = confidence or DEFAULT_CONFIDENCE
+            plans = [plan_request(r, attempts, rates, level) for r in requests]
         else:
             if not asset:
                 raise typer.BadParameter("name an ASSET, or give --history and --request")
-            attempts, size, known = _from_instance(asset, partition)
-            if not (platform or known):
-                raise typer.BadParameter(
-                    f"no history of {asset} and no [planner] candidates: name --platform"
-                )
-            requests = [PlanRequest(
-                asset=asset, input_bytes=size, platforms=platform or known, objective=objective,
-                deadline_s=parse_duration(deadline) if deadline else None)]  # fmt: skip
-            is_list = False
-    except (HistoryError, OSError, json.JSONDecodeError) as exc:
+            asked = Overrides(
+                candidates=platform or None,
+                objective=objective,  # type: ignore[arg-type]  # checked above
+                deadline_s=parse_duration(deadline) if deadline else None,
+                confidence=confidence,
+            )
+            plans, is_list = [_from_instance(asset, partition, asked, rates)], False
+    except NoCandidatesError as exc:
+        raise typer.BadParameter(f"{exc}: name --platform") from None
+    except (HistoryError, CatalogError, OSError, json.JSONDecodeError) as exc:
         console.print(f"[red]cannot plan:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
-    plans = [choose(r, attempts, rates, confidence) for r in requests]
     if as_json:
         out: Any = [p.as_json() for p in plans] if is_list else plans[0].as_json()
         print(json.dumps(out, indent=2))
