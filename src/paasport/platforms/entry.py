@@ -67,10 +67,16 @@ class PlatformEntry:
         model: Callable[[RunFacts, Catalog], CostBreakdown] = _resolve(self.cost_model)
         return model(facts, catalog)
 
-    def emulate(self) -> AbstractContextManager[dict[str, Any]]:
+    def emulator_factory(self) -> Callable[[str], AbstractContextManager[dict[str, Any]]] | None:
+        """The emulator's start function (imported now), or None when there is none."""
         if self.emulator is None:
+            return None
+        return _resolve(self.emulator) if isinstance(self.emulator, str) else self.emulator
+
+    def emulate(self) -> AbstractContextManager[dict[str, Any]]:
+        start = self.emulator_factory()
+        if start is None:
             raise NoEmulatorError(f"no emulator for platform '{self.name}'")
-        start = _resolve(self.emulator) if isinstance(self.emulator, str) else self.emulator
         return start(self.name)
 
 

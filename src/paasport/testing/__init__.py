@@ -3,6 +3,7 @@
 from paasport.testing.connect import SparkConnectServer
 from paasport.testing.emulators import (
     EmulatorError,
+    EmulatorPool,
     NoEmulatorError,
     emulate,
     guarded,
@@ -13,6 +14,7 @@ from paasport.testing.standalone import StandaloneCluster
 
 __all__ = [
     "EmulatorError",
+    "EmulatorPool",
     "NoEmulatorError",
     "SparkConnectServer",
     "StandaloneCluster",

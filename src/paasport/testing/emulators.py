@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -93,18 +93,59 @@ def guarded(
     return _Guarded(title, start)
 
 
+class EmulatorOf:
+    """A registry entry's emulator (platform name -> profile) for an emulator class whose
+    running instance has `profile(platform)`: one running instance can serve every platform
+    that names the same class (`EmulatorPool` shares it)."""
+
+    def __init__(self, cls: Callable[[], AbstractContextManager[Any]]) -> None:
+        self.cls = cls
+
+    @contextmanager
+    def __call__(self, platform: str) -> Iterator[dict[str, Any]]:
+        with self.cls() as running:
+            yield running.profile(platform)
+
+
 def emulator_of(
     cls: Callable[[], AbstractContextManager[Any]],
 ) -> Callable[[str], AbstractContextManager[dict[str, Any]]]:
-    """A registry entry's emulator (platform name -> profile) for an emulator class whose
-    running instance has `profile(platform)`."""
+    return EmulatorOf(cls)
 
-    @contextmanager
-    def start(platform: str) -> Iterator[dict[str, Any]]:
-        with cls() as running:
-            yield running.profile(platform)
 
-    return start
+class EmulatorPool:
+    """Profiles of emulated platforms, each emulator started on first use and kept until
+    `close()`; platforms whose entries name one emulator class share one running instance (the
+    four AWS platforms, one account). Use it as a context manager."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._running: dict[object, Any] = {}
+        self._profiles: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, platform: str) -> dict[str, Any]:
+        if platform not in self._profiles:
+            found = REGISTRY.get(platform)
+            start = found.emulator_factory() if found is not None else None
+            if isinstance(start, EmulatorOf):
+                if start.cls not in self._running:
+                    title = f"{found.provider.title} ({platform})" if found else platform
+                    self._running[start.cls] = self._stack.enter_context(
+                        guarded(title, start.cls)
+                    )
+                self._profiles[platform] = self._running[start.cls].profile(platform)
+            else:
+                self._profiles[platform] = self._stack.enter_context(emulate(platform))
+        return self._profiles[platform]
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> EmulatorPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextmanager

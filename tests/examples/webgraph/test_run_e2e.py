@@ -32,7 +32,7 @@ REQUIRED = (
 )
 
 
-# other platforms run the `edges` partition in test_platform_conformance.py
+# other platforms run the `edges` partition in tests/paasport/platforms/test_conformance.py
 @pytest.mark.parametrize("platform", ["local"])
 def test_one_partition_through_dagster(tmp_path: Path, platform: str) -> None:
     info = generate_sample(

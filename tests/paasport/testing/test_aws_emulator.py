@@ -19,8 +19,8 @@ import pytest
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.aws import BUCKET, AwsEmulator, Faults
-from paasport.testing.children import run_partitions, start_child, wait_for
-from paasport.testing.results import error_text, metadata
+from support.children import run_partitions, start_child, wait_for
+from support.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark

@@ -26,7 +26,7 @@ from paasport.dagster import PaasportResource, spark_asset
 from paasport.platforms import REGISTRY
 from paasport.testing import EmulatorError, emulate, refusal, refusals_named
 from paasport.testing.isolation import read_request_log
-from paasport.testing.results import error_text
+from support.results import error_text
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 

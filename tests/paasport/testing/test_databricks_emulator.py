@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from paasport.dagster import PaasportResource, spark_asset
-from paasport.testing.children import run_partitions, start_child, wait_for
 from paasport.testing.databricks import DatabricksEmulator, Faults
-from paasport.testing.results import error_text, metadata
+from support.children import run_partitions, start_child, wait_for
+from support.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark

@@ -25,7 +25,7 @@ from google.cloud import dataproc_v1 as dp
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.gcp import BUCKET, CLUSTER, PROJECT, REGION, Faults, GcpEmulator
-from paasport.testing.results import error_text, metadata
+from support.results import error_text, metadata
 
 JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
 pytestmark = pytest.mark.spark

@@ -1,0 +1,1 @@
+"""Helpers that serve only paasport's own tests (not shipped in the wheel)."""
