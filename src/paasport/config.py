@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paasport.diagnostics.settings import DiagnosticsSettings
 from paasport.job.params import DEFAULT_PLATFORM
 from paasport.platforms import ProfileBase, UnknownPlatformError, get_platform_class, platform_names
 from paasport.pricing.catalog import PricingSettings
+from paasport.tuning.space import TUNABLE
 
 CONFIG_FILE = "paasport.toml"
 CONFIG_ENV = "PAASPORT_CONFIG"
@@ -49,6 +50,24 @@ class AssetSettings(BaseModel):
         pattern=r"^(aws|gcp|azure):[a-z0-9-]+$",
         description="platform = auto: where the input lives, e.g. aws:us-east-1 (egress prices)",
     )
+    tuning: Literal["off", "suggest", "auto"] = Field(
+        "off",
+        description="suggest: record the next settings to try; auto: run with them (see README)",
+    )
+    tuning_pinned: list[str] = Field(
+        default_factory=list, description="Spark settings tuning never changes for this asset"
+    )
+
+    @field_validator("tuning_pinned")
+    @classmethod
+    def _tunable(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            if key not in TUNABLE:
+                raise ValueError(
+                    f"{key!r} is not a setting tuning changes, so it needs no pin; tuning "
+                    f"changes: {', '.join(sorted(TUNABLE))}"
+                )
+        return keys
 
 
 #: the platform name that lets the planner choose among [planner] candidates

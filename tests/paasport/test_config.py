@@ -61,6 +61,11 @@ params = { mode = "warc" }
         ('[profiles.big]\nplatform = "local"\ndriver_memory = 4', "profiles.big.driver_memory"),
         ('[profiles.big]\nplatform = "local"\nsecret = "x"', "profiles.big.secret"),
         ("platform = ", "invalid TOML"),
+        ('[assets.edges]\ntuning = "yes"', "assets.edges.tuning: Input should be 'off'"),
+        (
+            '[assets.edges]\ntuning_pinned = ["spark.app.name"]',
+            "assets.edges.tuning_pinned: Value error, 'spark.app.name' is not a setting tuning",
+        ),
     ],
 )
 def test_invalid_config_names_the_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paasport.cli.main import app
+from support.project import user_project
 
 runner = CliRunner()
 
@@ -23,12 +24,7 @@ def finding(check: str, passed: bool, advice: str = "") -> dict[str, Any]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
-    (tmp_path / "paasport.toml").write_text('platform = "local"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PAASPORT_CONFIG", raising=False)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
-    (tmp_path / ".dagster").mkdir()
-    instance = dg.DagsterInstance.get()
+    instance = user_project(tmp_path, monkeypatch, 'platform = "local"\n')
 
     def materialize(partition: str, findings: list[dict[str, Any]]) -> None:
         @dg.asset(name="daily_counts", partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))

@@ -11,6 +11,7 @@ from paasport.cli.diagnose import diagnose
 from paasport.cli.doctor import doctor
 from paasport.cli.plan import plan
 from paasport.cli.plugins import load_commands
+from paasport.cli.tune import tune
 
 app = typer.Typer(help="paasport: run PySpark assets on any Spark platform.", no_args_is_help=True)
 app.add_typer(pricing_app, name="pricing")
@@ -18,6 +19,7 @@ app.command("costs")(costs)
 app.command("plan")(plan)
 app.command("diagnose")(diagnose)
 app.command("doctor")(doctor)
+app.command("tune")(tune)
 
 
 @app.command("config")

@@ -22,6 +22,7 @@ from paasport.dagster.diagnostics import (
     findings_metadata,
 )
 from paasport.dagster.selection import select_platform
+from paasport.dagster.tuning import AssetTuning, asset_tuning
 from paasport.diagnostics.findings import worst_first
 from paasport.job.params import JobParams
 from paasport.planner.failover import FailoverPolicy, failure_kind
@@ -145,8 +146,24 @@ class Launcher:
         self.settings = project.asset(self.asset)
         self.partition = str(context.partition_key) if context.has_partition_key else None
         self.history: list[Attempt] | None = None  # read once, when the planner needs it
+        self.tunings: dict[str, AssetTuning] = {}  # per profile, read once when tuning is on
+        self.failed_trials: set[str] = set()  # profiles whose trial failed in this run
 
-    def prepare(self, resolved: ResolvedProfile) -> Prepared:
+    def tuning(self, resolved: ResolvedProfile, conf: Mapping[str, str]) -> AssetTuning | None:
+        """The asset's tuning state on this profile (None: `tuning = "off"`). Settings given
+        for this run (the run config) are pinned along with `tuning_pinned`."""
+        settings = self.settings
+        if settings.tuning == "off":
+            return None
+        if resolved.name not in self.tunings:
+            pinned = {*settings.tuning_pinned, *self.config.spark_conf}
+            self.tunings[resolved.name] = asset_tuning(
+                self.context.instance, self.asset, resolved.name, settings.tuning, conf, pinned,
+                settings.deadline_s,
+            )  # fmt: skip
+        return self.tunings[resolved.name]
+
+    def prepare(self, resolved: ResolvedProfile, incumbent: bool = False) -> Prepared:
         profile, settings, config = resolved.profile, self.settings, self.config
         job_params = JobParams(
             asset=self.asset,
@@ -159,6 +176,8 @@ class Launcher:
         )
         conf = {**self.spark_conf, **profile.spark_conf, **settings.spark_conf,
                 **config.spark_conf}  # fmt: skip
+        if (tuning := self.tuning(resolved, conf)) is not None:
+            conf = {**conf, **tuning.settings(incumbent)}
         platform = get_platform_class(profile.platform)(profile, resolved.name)
         request = LaunchRequest(
             job=self.job,
@@ -170,8 +189,25 @@ class Launcher:
         return Prepared(resolved, platform, request)
 
     def once(self, resolved: ResolvedProfile, source: str) -> tuple[LaunchOutcome, Prepared]:
-        """Guard, launch and wait on one candidate; its errors propagate."""
-        prepared = self.prepare(resolved)
+        """Guard, launch and wait on one candidate; its errors propagate. A tuning trial that
+        fails is retried at once with the incumbent settings: a trial never fails an asset."""
+        try:
+            return self.launch_prepared(self.prepare(resolved), source)
+        except (dg.Failure, BudgetExceededError):
+            raise
+        except Exception as exc:
+            tuning = self.tunings.get(resolved.name)
+            if tuning is None or not tuning.applies or resolved.name in self.failed_trials:
+                raise
+            self.failed_trials.add(resolved.name)
+            self.context.log.warning(
+                f"tuning trial {tuning.plan.trial} failed ({exc!r:.300}); rolled back, "
+                "retrying now with the incumbent settings"
+            )
+            return self.launch_prepared(self.prepare(resolved, incumbent=True), source)
+
+    def launch_prepared(self, prepared: Prepared, source: str) -> tuple[LaunchOutcome, Prepared]:
+        resolved = prepared.resolved
         try:
             guard = budget_guard(self.context, self.project, self.settings.max_cost_usd,
                                  prepared.platform, prepared.request, self.catalog)  # fmt: skip
@@ -226,7 +262,16 @@ class Launcher:
             outcome.results, record.to_metadata(), prepared.resolved.name
         )
         record = replace(record, diagnostics=found)
-        return merge_result(outcome.results, _metadata(record), checks)
+        extra = _metadata(record)
+        name = prepared.resolved.name
+        if (tuning := self.tunings.get(name)) is not None:
+            run_meta = {**reported_metadata(outcome.results), **record.to_metadata()}
+            state = tuning.metadata(run_meta, trial_failed=name in self.failed_trials)
+            if tuning.plan.trial is not None or state["tuning_decision"] != "kept":
+                self.context.log.info(f"tuning: {state['tuning_decision']}; next: "
+                                      f"{state['tuning_next']['why']}")  # fmt: skip
+            extra.update(_metadata(RunRecord(metrics=state)))
+        return merge_result(outcome.results, extra, checks)
 
     def diagnostics(
         self, results: list[Any], meta: dict[str, Any], profile: str

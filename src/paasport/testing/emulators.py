@@ -130,9 +130,7 @@ class EmulatorPool:
             if isinstance(start, EmulatorOf):
                 if start.cls not in self._running:
                     title = f"{found.provider.title} ({platform})" if found else platform
-                    self._running[start.cls] = self._stack.enter_context(
-                        guarded(title, start.cls)
-                    )
+                    self._running[start.cls] = self._stack.enter_context(guarded(title, start.cls))
                 self._profiles[platform] = self._running[start.cls].profile(platform)
             else:
                 self._profiles[platform] = self._stack.enter_context(emulate(platform))
