@@ -96,7 +96,12 @@ def for_asset(history: Iterable[Attempt], asset: str) -> list[Attempt]:
 
 def attempts_of(record: RunRecord, asset: str, partition: str | None) -> list[Attempt]:
     """The attempts one materialization made: its `attempts` (failover included), else itself
-    as one attempt under its profile's name when it was priced; none otherwise."""
+    as one attempt under its profile's name when it was priced; none otherwise. A tuning trial
+    that was rolled back is none: the planner predicts a platform at its tuned settings."""
+    tuning = record.metrics
+    if (tuning.get("tuning_trial") and tuning.get("tuning_decision") == "rolled back"
+            and tuning.get("tuning_failed") is not True):  # fmt: skip
+        return []  # (a failed trial's retry ran the incumbent: it counts)
     if record.attempts:
         return [
             Attempt.model_validate({"asset": asset, "partition": partition, "platform": a.platform,
