@@ -1,11 +1,14 @@
 """The tuning loop on local Spark: a workload with settings copied from a big cluster, and a
 well-tuned one, each materialized N times under `tuning = "auto"` through Dagster.
 
-    python bench/tuning.py [--runs 6] [--rows 2000000] [--json]
+    python bench/tuning.py [--runs 6] [--rows 2000000] [--json] [--keep DIR]
 
 Prints, per workload, the Spark time of every run with the settings it ran and the decision
 recorded, the ratio of the best tuned run to the first, the worst run against the first, and the
-run after which the incumbent stopped changing. With ``--json`` one JSON object.
+run after which the incumbent stopped changing, and whether the last three runs are within the
+noise of the runs with the first settings. With ``--json`` one JSON object. With ``--keep DIR``
+each workload's project (paasport.toml and its Dagster instance in .dagster) is kept in DIR, so
+`cd DIR/planted && DAGSTER_HOME=$PWD/.dagster paasport tune planted` shows its tuning state.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -46,7 +50,10 @@ def loop(name: str, conf: dict[str, str], runs: int, rows: int, root: Path) -> d
     asset = spark_asset(
         name=name, job=JOB, params={"output": str(folder / "out"), "rows": str(rows)}
     )
-    instance = dg.DagsterInstance.ephemeral()
+    home = folder / ".dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = dg.DagsterInstance.local_temp(tempdir=str(home))
     seen: list[dict[str, Any]] = []
     for i in range(runs):
         result = dg.materialize(
@@ -65,6 +72,10 @@ def loop(name: str, conf: dict[str, str], runs: int, rows: int, root: Path) -> d
     first = seen[0]["spark_time_s"]
     tuned = [r["spark_time_s"] for r in seen[1:]] or [first]
     changes = [r["run"] for a, r in itertools.pairwise(seen) if r["incumbent"] != a["incumbent"]]
+    # the noise: the spread of the runs that ran the first settings (first run included)
+    same = [r["spark_time_s"] for r in seen if r["settings"] == seen[0]["settings"]]
+    noise = (max(same) - min(same)) / statistics.median(same) if len(same) > 1 else 0.0
+    settled = statistics.median(r["spark_time_s"] for r in seen[-3:]) / first
     return {
         "workload": name,
         "runs": seen,
@@ -72,6 +83,9 @@ def loop(name: str, conf: dict[str, str], runs: int, rows: int, root: Path) -> d
         "worst_over_first": max(r["spark_time_s"] for r in seen) / first,
         "last_over_first": seen[-1]["spark_time_s"] / first,
         "incumbent_settled_after_run": changes[-1] if changes else 1,
+        "noise": noise,
+        "last3_median_over_first": settled,
+        "last3_within_noise": settled <= 1 + max(0.1, noise),
     }
 
 
@@ -80,10 +94,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep each workload's project in this folder")
     args = parser.parse_args()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     with tempfile.TemporaryDirectory(prefix="paasport-tuning-") as tmp:
-        out = [loop(name, conf, args.runs, args.rows, Path(tmp))
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        out = [loop(name, conf, args.runs, args.rows, root)
                for name, conf in (("planted", PLANTED), ("tuned", TUNED))]  # fmt: skip
     if args.json:
         print(json.dumps({"workloads": out}, indent=2))
@@ -91,7 +108,9 @@ def main() -> None:
     for w in out:
         print(f"{w['workload']}: best tuned run {w['best_over_first']:.2f}x the first, worst "
               f"run {w['worst_over_first']:.2f}x, last {w['last_over_first']:.2f}x; incumbent "
-              f"settled after run {w['incumbent_settled_after_run']}")  # fmt: skip
+              f"settled after run {w['incumbent_settled_after_run']}; median of the last 3 "
+              f"runs {w['last3_median_over_first']:.2f}x the first (noise of the first "
+              f"settings {w['noise']:.0%}, within it: {w['last3_within_noise']})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -41,11 +41,14 @@ def run_meta(conf: dict[str, str], spark_s: float, **more: Any) -> dict[str, Any
 
 
 def test_json_shows_incumbent_trials_next_and_saving(project: dg.DagsterInstance) -> None:
-    good = {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "4"}
+    good = {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "4",
+            "spark.sql.files.maxPartitionBytes": "7m"}  # fmt: skip
     trial = {"id": 1, "settings": good, "why": ["spark.sql.adaptive.enabled=true: AQE"]}
+    # Spark records some values in its own spelling: the saving still finds the trial's runs
+    ran = {**good, "spark.sql.files.maxPartitionBytes": "7340032b"}
     for conf, seconds, more in (
-        (BAD, 20.0, {}), (good, 8.0, {"tuning_trial": trial}), (BAD, 21.0, {}),
-        (good, 7.5, {"tuning_trial": trial}),
+        (BAD, 20.0, {}), (ran, 8.0, {"tuning_trial": trial}), (BAD, 21.0, {}),
+        (ran, 7.5, {"tuning_trial": trial}),
     ):  # fmt: skip
         record(project, run_meta(conf, seconds, **more))
     result = runner.invoke(app, ["tune", "counts", "--json"])

@@ -67,13 +67,14 @@ def _show(r: dict[str, Any]) -> None:
                   f"{r['runs']} runs, tuning = \"{r['mode']}\"")  # fmt: skip
     inc = r["figures"]["incumbent"]
     console.print(f"incumbent: {escape(_settings(r['incumbent']))}")
-    console.print(f"  objective per run (lower is better): {_figure(inc['values'])}")
+    console.print(f"objective: {escape(r['objective'])}, lower is better")
+    console.print(f"  incumbent's runs: {_figure(inc['values'])}")
     for t in r["trials"]:
         note = f" ({t['note']})" if t["note"] else ""
         console.print(f"trial {t['id']}: [bold]{t['decision']}[/bold]{escape(note)}")
         console.print(f"  settings: {escape(_settings(t['settings']))}")
         console.print(f"  why: {escape('; '.join(t['why']))}")
-        console.print(f"  objective: {_figure(t['values'])}")
+        console.print(f"  runs: {_figure(t['values'])}")
     nxt = r["next"]
     kind = f"trial {nxt['trial']['id']}" if nxt["trial"] else "the incumbent"
     console.print(f"next run: {kind}: {escape(nxt['why'])}")

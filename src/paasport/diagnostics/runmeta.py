@@ -10,6 +10,7 @@ from typing import Any
 from paasport.diagnostics.findings import Finding
 from paasport.diagnostics.settings import DiagnosticsSettings
 from paasport.diagnostics.thresholds import GiB, MiB
+from paasport.units import human_bytes as human_bytes  # re-exported: rm.human_bytes
 
 Meta = Mapping[str, Any]
 
@@ -116,13 +117,6 @@ def parse_size(value: object, default: float) -> float:
         return float(text) * MiB
     except ValueError:
         return default
-
-
-def human_bytes(nbytes: float) -> str:
-    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
-        if abs(nbytes) >= size:
-            return f"{nbytes / size:.1f} {unit}"
-    return f"{nbytes:.0f} B"
 
 
 def stage_label(stage: Mapping[str, Any]) -> str:

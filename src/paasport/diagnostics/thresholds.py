@@ -6,8 +6,7 @@ A user overrides any of them by name, per asset: `[assets.X] diagnostics = { thr
 
 from __future__ import annotations
 
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+from paasport.units import GiB, MiB
 
 # --- spark_skew ---
 # DataFlint PartitionSkewAlert: a stage is skewed when its slowest task runs > 5 s ...

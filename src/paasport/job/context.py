@@ -84,7 +84,9 @@ def _finish(ctx: JobContext, started: float) -> dict[str, Any]:
         meta["spark_metrics"] = "unavailable under Spark Connect"
     else:
         sc = ctx.spark.sparkContext
+        collecting = time.monotonic()
         meta = collect_metrics(sc.uiWebUrl, sc.applicationId).as_metadata()
+        meta["spark_metrics_s"] = round(time.monotonic() - collecting, 3)
         meta.setdefault("input_bytes", meta["spark_input_bytes"])
         meta.setdefault("output_rows", meta["spark_output_records"])
     meta["job_time_s"] = round(time.monotonic() - started, 3)

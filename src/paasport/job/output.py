@@ -13,7 +13,8 @@ import re
 import uuid
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
 
 from paasport.job.session import is_connect
 
@@ -48,7 +49,11 @@ def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) ->
     trash = jpath(parent, f"_trash-{leaf}-{token}-{uuid.uuid4().hex[:6]}")
     fs.mkdirs(parent)
     try:
-        df.write.mode("errorifexists").parquet(staging.toString())
+        # the rows are counted as they are written (an observed metric of the write itself):
+        # reading the output back to count it cost a second Spark job, seconds on a cold JVM
+        rows = Observation(f"paasport-output-rows-{token}")
+        counted = df.observe(rows, F.count(F.lit(1)).alias("rows"))
+        counted.write.mode("errorifexists").parquet(staging.toString())
         had_old = fs.exists(target)
         if had_old and not fs.rename(target, trash):
             raise OutputError(f"could not move the previous output {uri} aside")
@@ -58,8 +63,7 @@ def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) ->
             raise OutputError(f"could not move the new output into {uri}")
         if had_old:
             fs.delete(trash, True)
-        # counted after the swap: Spark skips reading directories whose names start with `_`
-        return int(spark.read.parquet(uri).count())
+        return int(rows.get["rows"])
     finally:
         if fs.exists(staging):
             fs.delete(staging, True)

@@ -55,12 +55,14 @@ class _Trial:
     values: list[float] = field(default_factory=list)
     state: str = PENDING
     note: str = ""
+    runs: list[TuningRun] = field(default_factory=list)  # the runs behind `values`
 
 
 @dataclass
 class _Replay:
     incumbent: dict[str, str]
     values: list[float] = field(default_factory=list)
+    runs: list[TuningRun] = field(default_factory=list)  # the runs behind `values`
     latest: TuningRun | None = None
     trials: dict[int, _Trial] = field(default_factory=dict)
     last: _Trial | None = None  # the trial of the latest run, None when it ran the incumbent
@@ -77,6 +79,7 @@ def _replay(
             r.latest = run if run.success or r.latest is None else r.latest
             if value is not None:
                 r.values.append(value)
+                r.runs.append(run)
             continue
         t = r.trials.get(run.trial["id"])
         if t is None:
@@ -95,9 +98,11 @@ def _replay(
             t.state, t.note = ROLLED_BACK, f"over the deadline of {deadline_s:g} s"
         elif value is not None:
             t.values.append(value)
+            t.runs.append(run)
             t.state = decide(r.values, t.values)
             if t.state == ACCEPTED:
                 r.incumbent, r.values, r.latest = dict(t.settings), list(t.values), run
+                r.runs = list(t.runs)
     return r
 
 

@@ -31,6 +31,13 @@ def _saving(first: TuningRun, now: Sequence[TuningRun]) -> dict[str, Any]:
     return out
 
 
+def _unit(history: Sequence[TuningRun]) -> str:
+    """What the objective values measure (see `paasport.tuning.run.objective`)."""
+    priced = any(r.cost_usd for r in history)
+    per = " per GiB of input" if any(r.input_bytes for r in history) else " per run"
+    return ("USD" if priced else "s of Spark time") + per
+
+
 def tuning_report(
     history: Sequence[TuningRun],
     pinned: Collection[str] = (),
@@ -56,12 +63,13 @@ def tuning_report(
         }
         for t in replayed.trials.values()
     ]
-    incumbent_runs = [r for r in history if r.success and tunable_only(r.settings) == nxt.incumbent]
     return {
         "runs": len(history),
         "incumbent": nxt.incumbent,
         "figures": nxt.figures,
         "trials": trials,
         "next": {"settings": nxt.settings, "trial": nxt.trial, "why": nxt.why},
-        "saving": _saving(history[0], incumbent_runs[-3:] or [history[0]]),
+        "objective": _unit(history),
+        # the incumbent's own counted runs (recorded settings may spell values differently)
+        "saving": _saving(history[0], replayed.runs[-3:] or [history[0]]),
     }

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from paasport.tuning.run import TuningRun
 from paasport.tuning.space import TUNABLE, MiB, clamp, to_spark, value_of
+from paasport.units import human_bytes
 
 PARTITION_BYTES = 128 * MiB
 SHUFFLE = "spark.sql.shuffle.partitions"
@@ -59,8 +60,9 @@ def _shuffle(run: TuningRun, cur: Mapping[str, str], cores: int) -> tuple[int, s
     if run.shuffle_bytes:
         want = max(2 * cores, _round_up(math.ceil(run.shuffle_bytes / PARTITION_BYTES), cores))
         if want > 4 * now or 4 * want < now:
-            mib = run.shuffle_bytes // MiB
-            return want, f"{mib} MiB shuffled over {now} partitions: about 128 MiB each"
+            shuffled = human_bytes(run.shuffle_bytes)
+            return want, (f"{shuffled} shuffled over {now} partitions: {want} partitions of at "
+                          f"most 128 MiB each, at least 2 per core")  # fmt: skip
         return None
     if SHUFFLE in cur and now > 50 * cores:
         return 3 * cores, f"{now} partitions for {cores} cores: 3 per core"
@@ -80,7 +82,8 @@ def _broadcast(run: TuningRun, cur: Mapping[str, str]) -> tuple[int, str] | None
         want = max(want, 2 ** math.ceil(math.log2(small * 1.25)))
     want = clamp(BROADCAST, int(want))
     if isinstance(now, int) and (now < 0 or now < want):
-        return want, f"spark_broadcast failed: a {int(small or 0) // MiB} MiB side was shuffled"
+        side = f"a {human_bytes(small)} side" if isinstance(small, int | float) else "a small side"
+        return want, f"spark_broadcast failed: {side} of a join was shuffled, not broadcast"
     return None
 
 
@@ -127,7 +130,8 @@ def _max_partition(run: TuningRun, cur: Mapping[str, str], cores: int) -> tuple[
     # input splits fewer than the cores leave cores idle while reading
     if math.ceil(size / now) < cores and size >= cores * low:
         want = max(low, size // (2 * cores) // MiB * MiB)
-        return want, f"{size // MiB} MiB read in splits of {now // MiB} MiB: 2 per core"
+        return want, (f"{human_bytes(size)} read in splits of {human_bytes(now)}: fewer splits "
+                      f"than the {cores} cores; 2 splits per core")  # fmt: skip
     return None
 
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Collection, Mapping, Sequence
-
-import optuna
-from optuna.distributions import BaseDistribution, IntDistribution
-from optuna.trial import TrialState
+from typing import TYPE_CHECKING
 
 from paasport.tuning.space import TUNABLE, MiB, to_spark, value_of
 
@@ -28,6 +25,9 @@ SHUFFLE = "spark.sql.shuffle.partitions"
 MEMORY_KEYS = ("spark.executor.memory", "spark.driver.memory")
 MAX_ASKS = 20
 
+if TYPE_CHECKING:  # optuna is imported where a search runs: it costs every process 0.2 s
+    from optuna.distributions import IntDistribution
+
 
 def space(
     incumbent: Mapping[str, str], pinned: Collection[str], cores: int = 1
@@ -35,6 +35,8 @@ def space(
     """The searched keys and their ranges around the incumbent's values (memory only when
     the incumbent sets it: an unset key's default says nothing about the job; shuffle
     partitions never below the cores, which would leave cores idle)."""
+    from optuna.distributions import IntDistribution
+
     out: dict[str, IntDistribution] = {}
     for key, down, up, unit in SEARCHED:
         if key in pinned or (key in MEMORY_KEYS and key not in incumbent):
@@ -81,6 +83,10 @@ def search_proposal(
     dists = space(incumbent, pinned, cores)
     if not dists:
         return {}
+    import optuna
+    from optuna.distributions import BaseDistribution
+    from optuna.trial import TrialState
+
     unit = {key: u for key, _, _, u in SEARCHED}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
