@@ -8,7 +8,8 @@ recorded, the ratio of the best tuned run to the first, the worst run against th
 run after which the incumbent stopped changing, and whether the last three runs are within the
 noise of the runs with the first settings. With ``--json`` one JSON object. With ``--keep DIR``
 each workload's project (paasport.toml and its Dagster instance in .dagster) is kept in DIR, so
-`cd DIR/planted && DAGSTER_HOME=$PWD/.dagster paasport tune planted` shows its tuning state.
+`PAASPORT_CONFIG=DIR/planted/paasport.toml DAGSTER_HOME=DIR/planted/.dagster paasport tune planted`
+shows its tuning state.
 """
 
 from __future__ import annotations
