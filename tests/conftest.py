@@ -13,9 +13,10 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 # of a launch here. spark-submit reads SPARK_SUBMIT_OPTS for the driver in client/local mode;
 # every launch inherits it (Dagster's subprocess client, the emulators, child processes).
 # A class-data archive of Spark's classes cuts it again (a tiny job: 11.8 s -> 6.8 s): see
-# paasport.testing.class_archive. Test-only settings; real runs keep the JVM's defaults.
+# paasport.platforms.selfhosted.class_archive (real local runs map one too, for the JVM's default
+# options). The C1-only JIT and serial GC are test-only settings.
 if "SPARK_SUBMIT_OPTS" not in os.environ:
-    from paasport.testing.class_archive import fast_start_opts
+    from paasport.platforms.selfhosted.class_archive import fast_start_opts
 
     os.environ["SPARK_SUBMIT_OPTS"] = fast_start_opts("-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 # the standalone cluster's master and workers start the same way

@@ -35,6 +35,19 @@ def test_command_carries_master_conf_and_script() -> None:
     assert cmd[-1] == "/jobs/edges.py"
 
 
+def test_the_users_driver_java_options_reach_the_driver() -> None:
+    request = LaunchRequest(
+        job=JobSpec(script=Path("/jobs/edges.py"), name="paasport-edges"),
+        params=JobParams(),
+        spark_conf={"spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=mine -Dx=1"},
+    )
+    cmd = LocalPlatform(LocalProfile(), "local").command(request)
+    # one flag carries both (as --conf, spark-submit would drop the user's for its own flag)
+    opts = cmd[cmd.index("--driver-java-options") + 1]
+    assert opts.endswith(" -Dlog4j2.configurationFile=mine -Dx=1")  # the user's last: theirs win
+    assert not any(a.startswith("spark.driver.extraJavaOptions=") for a in cmd)
+
+
 def test_env_binds_loopback_and_uses_this_python() -> None:
     env = build_env({"JAVA_HOME": "/jdk"})
     assert env["SPARK_LOCAL_IP"] == "127.0.0.1"
