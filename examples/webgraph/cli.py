@@ -283,10 +283,23 @@ def sample_webgraph(
     corrupt: Annotated[
         bool, typer.Option(help="inject a corrupt gzip member and a truncated record")
     ] = True,
+    links_per_page: Annotated[
+        str | None,
+        typer.Option(
+            metavar="LOW-HIGH",
+            help="top every HTML page up to LOW-HIGH links (real pages: 50-80); "
+            "default: the planned 20-35",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic web of firms as WARC + WAT files, seed lists and the expected output."""
     from webgraph.sample import generate_sample
+    from webgraph.sample_links import parse_range
 
+    try:
+        density = parse_range(links_per_page) if links_per_page is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--links-per-page") from None
     info = generate_sample(
         out,
         crawls=crawls,
@@ -295,6 +308,7 @@ def sample_webgraph(
         pages_per_crawl=pages_per_crawl,
         seed=seed,
         corrupt=corrupt,
+        links_per_page=density,
     )
     console.print(
         f"input: {info.input_dir}\nseeds: {info.seeds_dir}\nexpected: {info.expected_dir}"

@@ -21,7 +21,16 @@ import orjson
 from fastwarc.warc import WarcRecord, WarcRecordType
 
 from webgraph.records import ExtractStats, iter_records, read_block
-from webgraph.urls import _SCHEME, _authority_cache, _Base, _parse_base, _resolve, url_domain
+from webgraph.urls import (
+    _SCHEME,
+    _authority_cache,
+    _Base,
+    _parse_base,
+    _resolve,
+    _target,
+    url_domain,
+)
+from webgraph.wat_fast import decode_page
 
 __all__ = [
     "HTML_CONTENT_TYPES",
@@ -109,23 +118,6 @@ def _collapse(text: object) -> str | None:
     return " ".join(text.split()) or None
 
 
-def _target(href: str, base: _Base) -> tuple[str, str | None]:
-    """Absolute URL and registered domain of a stripped, non-empty href.
-
-    The reference for the inlined copy in :func:`_wat_links`: links without their own scheme or
-    authority share the base's domain, so only absolute URLs need a domain lookup.
-    """
-    if href.startswith(("http://", "https://")):
-        return href, url_domain(href)
-    target = _resolve(href, base)
-    # control characters are dropped while resolving ("h\nttp://x", "/\t/x"): look them up
-    if not base.slow and href.isprintable():
-        first = href[0]
-        if href[1:2] != "/" if first == "/" else (first in "#?" or not _SCHEME.match(href)):
-            return target, base.domain
-    return target, url_domain(target)
-
-
 def _wat_links(groups: tuple[Any, ...], base: _Base) -> list[Link]:
     """Links of the WAT ``Head.Link``, ``Head.Scripts`` and ``Links`` lists.
 
@@ -199,6 +191,13 @@ def _wat_links(groups: tuple[Any, ...], base: _Base) -> list[Link]:
 
 
 def _wat_page(body: bytes) -> Page | None:
+    """The page of a WAT JSON body: the fast path, else (odd types, invalid JSON) the careful
+    one, :func:`_careful_wat_page`, which gives the same page where both apply."""
+    page = decode_page(body, _kinds, _kind, Page, Link, _collapse)
+    return page if page is not None else _careful_wat_page(body)
+
+
+def _careful_wat_page(body: bytes) -> Page | None:
     try:
         doc = orjson.loads(body)
         envelope = doc["Envelope"]

@@ -35,6 +35,7 @@ import orjson
 
 from webgraph.sample_files import HTML_TYPE, TRUNCATED_BYTES, Capture, PairWriter, png
 from webgraph.sample_html import Link, Section, render_html
+from webgraph.sample_links import Filler
 from webgraph.sample_warc import WarcWriter
 from webgraph.sample_web import Firm, Web, make_firms, seed_rows
 
@@ -254,11 +255,15 @@ def generate_sample(
     pages_per_crawl: int = 600,
     seed: int = 7,
     corrupt: bool = True,
+    links_per_page: tuple[int, int] | None = None,
 ) -> SampleInfo:
     """Write the sample under ``out`` (see the module docstring); deterministic per ``seed``.
 
     ``pages_per_crawl`` counts captured URLs (HTML pages of firms and third parties, images,
-    redirects). Files are overwritten, others under ``out`` left alone: use an empty directory.
+    redirects). ``links_per_page=(50, 80)`` tops every HTML page up to a number of links drawn
+    from that range, as real pages have (:mod:`webgraph.sample_links`); without it pages keep
+    their planned 20-35 links and the sample is the same as before the option existed. Files
+    are overwritten, others under ``out`` left alone: use an empty directory.
     """
     if crawls < 1 or files_per_crawl < 1:
         raise ValueError("crawls and files_per_crawl must be at least 1")
@@ -266,6 +271,8 @@ def generate_sample(
         raise ValueError("firms must be at least 6")
     if pages_per_crawl < 20 * files_per_crawl:
         raise ValueError("pages_per_crawl must be at least 20 per file")
+    if links_per_page is not None and not 0 < links_per_page[0] <= links_per_page[1]:
+        raise ValueError("links_per_page must be a range (low, high) with 0 < low <= high")
     out = Path(out)
     input_dir, seeds_dir, expected_dir = out / "input", out / "seeds", out / "expected"
     rng = random.Random(seed)
@@ -274,7 +281,11 @@ def generate_sample(
     members = {"all_firms": firm_list, "top_firms": top}
     invalid = _write_seeds(rng, members, seeds_dir, expected_dir)
 
-    planner = _Planner(Web(rng, firm_list))
+    web = Web(rng, firm_list)
+    if links_per_page is not None:
+        firm_domains = [(f.domain, f.ascii_domain) for f in firm_list]
+        web.filler = Filler(rng, *links_per_page, firm_domains)
+    planner = _Planner(web)
     ids = crawl_ids(crawls)
     warc_files: list[Path] = []
     wat_files: list[Path] = []
@@ -314,7 +325,7 @@ def generate_sample(
                     injected[key] += n
         crawl_manifest[crawl] = _write_expected(crawl, captures, members, expected_dir)
 
-    params = {
+    params: dict[str, Any] = {
         "crawls": crawls,
         "files_per_crawl": files_per_crawl,
         "firms": firms,
@@ -322,6 +333,8 @@ def generate_sample(
         "seed": seed,
         "corrupt": corrupt,
     }
+    if links_per_page is not None:  # absent by default: the default manifest stays as it was
+        params["links_per_page"] = list(links_per_page)
     seed_lists = {s: {"firms": len(members[s]), "invalid_rows": invalid[s]} for s in SEED_STEMS}
     manifest = {
         "generator": "webgraph.sample",

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 from webgraph.sample_html import Link, Page, Section
+from webgraph.sample_links import Filler
 
 __all__ = ["JUNK_URLS", "Firm", "Web", "make_firms", "seed_rows"]
 
@@ -207,6 +208,8 @@ class Web:
     rng: random.Random
     firms: list[Firm]
     fillers: list[str] = field(default_factory=list)
+    #: tops pages up to a realistic link count (``links_per_page``); None keeps them as planned
+    filler: Filler | None = None
 
     def __post_init__(self) -> None:
         domains = {f.domain for f in self.firms}
@@ -401,6 +404,8 @@ class Web:
         footer.items.append(Link("a", f"mailto:sales@{firm.ascii_domain}", None, "Mail us"))
         footer.items.append(f"© 2026 {firm.name}")
         page.sections.append(footer)
+        if self.filler is not None:
+            self.filler.pad(page, host)
         return page
 
     def third_page(self, site: str, url: str, *, directory: bool = False) -> Page:
@@ -419,6 +424,8 @@ class Web:
             main.items.append(Link("a", href, dom, "Related"))
         main.items.append(Link("a", "/", site, "Home"))
         page.sections.append(main)
+        if self.filler is not None:
+            self.filler.pad(page, url.split("/", 3)[2])
         return page
 
     def third_site(self) -> str:

@@ -49,6 +49,9 @@ def clear_caches() -> None:
     _domain_cache.clear()
     _authority_cache.clear()
     _base_cache.clear()
+    from webgraph import wat_fast  # imports this module: import it late
+
+    wat_fast.clear_caches()
 
 
 def _tld_extractor() -> TLDExtract:
@@ -356,6 +359,24 @@ def _resolve(href: str, b: _Base) -> str:
     if first == "." or "/." in href:
         return _resolve_dots(href, b)
     return b.directory + href
+
+
+def _target(href: str, base: _Base) -> tuple[str, str | None]:
+    """Absolute URL and registered domain of a stripped, non-empty href.
+
+    The reference for the inlined copies in ``extract._wat_links`` and ``wat_fast._links``:
+    links without their own scheme or authority share the base's domain, so only absolute URLs
+    need a domain lookup.
+    """
+    if href.startswith(("http://", "https://")):
+        return href, url_domain(href)
+    target = _resolve(href, base)
+    # control characters are dropped while resolving ("h\nttp://x", "/\t/x"): look them up
+    if not base.slow and href.isprintable():
+        first = href[0]
+        if href[1:2] != "/" if first == "/" else (first in "#?" or not _SCHEME.match(href)):
+            return target, base.domain
+    return target, url_domain(target)
 
 
 def resolve_link(href: str, page_url: str, base: str | None = None) -> str:
