@@ -8,7 +8,10 @@ ways, each a fresh process as a user would start it:
 - ``bare``: ``spark-submit bench/jobs/tiny_bare.py`` (no Dagster);
 - ``pipes``: ``dagster asset materialize`` of a plain Dagster asset that runs the same work
   through Dagster's own PipesSubprocessClient (no paasport);
-- ``paasport``: ``dagster asset materialize`` of a ``spark_asset`` on the local platform.
+- ``paasport``: ``dagster asset materialize`` of a ``spark_asset`` on the local platform;
+- ``bare+archive``: ``bare`` with the class archive paasport's local platform maps into its
+  driver JVM (``class_archive = true``), to show paasport's own overhead against an equally
+  started JVM.
 
 It prints each wall time, the median ratio of paasport and pipes to bare, and, for the paasport
 runs, where the time went (medians), from the Dagster event log's timestamps and the job's own
@@ -33,6 +36,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.instance.ref import InstanceRef
 
+from paasport.platforms.selfhosted.class_archive import fast_start_opts
 from paasport.platforms.selfhosted.spark_submit import LOG4J_CONFIG, build_env, spark_home
 
 JOBS = Path(__file__).resolve().parent / "jobs"
@@ -143,14 +147,19 @@ def main() -> None:
                      str(JOBS / "tiny_bare.py"), str(root / "out" / "bare")],
             "pipes": [dagster, "asset", "materialize", "-f", str(defs), "--select", "tiny_pipes"],
             "paasport": [dagster, "asset", "materialize", "-f", str(defs), "--select", "tiny"],
+            "bare+archive": [str(spark_home() / "bin" / "spark-submit"), *SUBMIT_ARGS,
+                             str(JOBS / "tiny_bare.py"), str(root / "out" / "bare-archive")],
         }  # fmt: skip
+        archive = fast_start_opts(os.environ.get("SPARK_SUBMIT_OPTS", ""))
+        envs = {name: run_env for name in commands}
+        envs["bare+archive"] = {**run_env, "SPARK_SUBMIT_OPTS": archive}
         instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(root / ".dagster")))
         walls: dict[str, list[float]] = {name: [] for name in commands}
         breakdowns: list[dict[str, float]] = []
         for round_no in range(args.pairs + 1):
             order = list(commands) if round_no % 2 else list(reversed(commands))
             for name in order:
-                started, wall = timed(commands[name], run_env, root)
+                started, wall = timed(commands[name], envs[name], root)
                 if round_no == 0:
                     continue  # the warm-up round
                 walls[name].append(wall)
@@ -165,6 +174,9 @@ def main() -> None:
         "median_s": {k: round(statistics.median(v), 3) for k, v in walls.items()},
         "paasport_over_bare": round(statistics.median(walls["paasport"]) / bare, 3),
         "pipes_over_bare": round(statistics.median(walls["pipes"]) / bare, 3),
+        "paasport_over_bare_archive": round(
+            statistics.median(walls["paasport"]) / statistics.median(walls["bare+archive"]), 3
+        ),
         "paasport_breakdown_s": {
             k: round(statistics.median(b[k] for b in breakdowns), 3) for k in breakdowns[0]
         },
@@ -175,7 +187,8 @@ def main() -> None:
     median = result["median_s"]
     print(f"median wall: bare {median['bare']:.2f} s, pipes {median['pipes']:.2f} s "
           f"({result['pipes_over_bare']:.2f}x), paasport {median['paasport']:.2f} s "
-          f"({result['paasport_over_bare']:.2f}x)")  # fmt: skip
+          f"({result['paasport_over_bare']:.2f}x); bare+archive {median['bare+archive']:.2f} s, "
+          f"paasport over it {result['paasport_over_bare_archive']:.2f}x")  # fmt: skip
     print("paasport, where the time went (median s):")
     for phase, seconds in result["paasport_breakdown_s"].items():
         print(f"  {seconds:6.2f}  {phase}")

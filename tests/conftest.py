@@ -6,6 +6,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property-based tests run in the suite, so they must be reproducible and bounded: the same
+# examples on every run and machine (derandomize: a failure seen in CI is seen locally too),
+# a fixed example budget for the suite's time limit, and no per-example deadline (a loaded CI
+# machine must not turn a slow example into a flaky failure). A test's own
+# @settings(max_examples=...) still overrides the budget.
+settings.register_profile("paasport", derandomize=True, deadline=None, max_examples=60)
+settings.load_profile("paasport")
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 # Every test job is short: a JIT that stops at C1 and the serial GC halve the CPU a Spark

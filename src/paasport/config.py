@@ -5,9 +5,10 @@ Every error names the file and the field, and is raised before anything is launc
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -86,7 +87,9 @@ class PlannerSettings(BaseModel):
     explore_runs: int = Field(1, ge=0)
     #: platform errors (capacity, throttling, quota, outage) retried on the same candidate
     platform_retries: int = Field(1, ge=0)
-    retry_backoff_s: float = Field(10.0, ge=0)
+    #: the first backoff (it doubles per retry); longer than a day is an outage, not a backoff,
+    #: and an absurd one would overflow the sleep after launching
+    retry_backoff_s: float = Field(10.0, ge=0, le=24 * 3600)
     #: a job that fails by itself (its own code or data) is tried again this often, then fails
     user_error_retries: int = Field(0, ge=0)
 
@@ -193,8 +196,28 @@ def find_config_file(start: Path | None = None) -> Path | None:
     return None
 
 
+def _not_finite(value: Any, loc: str = "") -> str | None:
+    """The first NaN or infinity in the config (TOML has `nan` and `inf`), as an error naming
+    its field: no field means either (a comparison with NaN is always false, so a NaN limit
+    would silently never apply; an infinite time overflows the sleep that waits for it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{loc}: not a finite number ({value})"
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, child in items:
+        if found := _not_finite(child, f"{loc}.{key}" if loc else str(key)):
+            return found
+    return None
+
+
 def parse_config(data: Mapping[str, Any], path: Path | None) -> ProjectConfig:
     source = str(path) if path else ("inline config" if data else "built-in defaults")
+    if problem := _not_finite(data):
+        raise ConfigError(f"{source}: {problem}")
     try:
         raw = _RawConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -250,10 +273,20 @@ def load_config(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{file}: no such file") from None
+        except OSError as exc:  # a folder, no permission
+            raise ConfigError(f"{file}: cannot read the config ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{file}: invalid TOML: not UTF-8 text (byte {exc.start}: {exc.reason})"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: invalid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per nested array or table
+            raise ConfigError(f"{file}: invalid TOML: arrays or tables nested too deeply") from None
     if extra_profiles:
-        data["profiles"] = {**data.get("profiles", {}), **extra_profiles}
+        # a malformed [profiles] is left as it is, for the validation to name it
+        found = data.get("profiles", {})
+        data["profiles"] = {**found, **extra_profiles} if isinstance(found, Mapping) else found
     if planner:
         data["planner"] = dict(planner)
     return parse_config(data, file)

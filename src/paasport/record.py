@@ -4,12 +4,15 @@ knows its metadata keys.
 The resource writes `RunRecord.to_metadata()`; the cost report, the planner's history, the budget
 guard and `paasport diagnose` read `RunRecord.from_metadata(...)`. Reading is tolerant of older
 and partial metadata (a missing key is None) and strict about kinds (a malformed value raises
-`RunRecordError` naming its key). Keys the record does not model (the job's Spark metrics and
-its own metadata) are kept in `metrics`, so a record read back writes the same metadata.
+`RunRecordError` naming its key, as does a number that cannot be what its key measures: NaN,
+infinite, a negative duration, cost or size, an attempt's unknown status). Keys the record does
+not model (the job's Spark metrics and its own metadata) are kept in `metrics`, so a record read
+back writes the same metadata.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +39,10 @@ _NOT_RUN_IDS = {
     *(f"platform_{t}" for t in _TIMINGS),
 }
 COST_PARTS = ("compute", "storage", "platform")
+#: what an attempt's `status` may be (the planner's history reads nothing else)
+STATUSES = ("success", "failed", "interrupted")
+#: the largest whole number a record keeps: a signed 64-bit integer (no input is larger)
+MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -195,25 +202,26 @@ class RunRecord:
         }
         for key in run_ids:
             del rest[f"platform_{key}"]
-        facts = Facts(run_ids, read.text("platform_console_url"), read.number("platform_queue_s"),
-                      read.number("platform_startup_s"), read.number("platform_run_s"),
+        queue, startup, run = (read.number(f"platform_{t}", 0) for t in _TIMINGS)
+        facts = Facts(run_ids, read.text("platform_console_url"), queue, startup, run,
                       read.mapping("platform_facts"))  # fmt: skip
         return cls(
             platform=read.text("platform"),
             profile=read.text("profile"),
             facts=facts,
             source=read.text("platform_source"),
-            # a total makes a cost: without it, `cost` and the parts are someone else's keys
-            cost=_cost(read) if "cost_usd_total" in rest else None,
+            # a total makes a cost: without it (or with a null one), `cost` and the parts are
+            # someone else's keys
+            cost=_cost(read) if rest.get("cost_usd_total") is not None else None,
             cost_error=read.text("cost_error"),
             team=read.text("team"),
             project=read.text("project"),
-            wall_time_s=read.number("wall_time_s"),
+            wall_time_s=read.number("wall_time_s", 0),
             partition=read.text("partition"),
-            plan=_plan(read) if "plan" in rest else None,
+            plan=_plan(read) if rest.get("plan") is not None else None,
             attempts=_attempts(read),
             diagnostics=read.objects("diagnostics"),
-            input_bytes=read.integer("input_bytes"),
+            input_bytes=read.integer("input_bytes", 0),
             spark_conf=read.mapping("spark_conf") if not isinstance(conf, str) else None,
             spark_conf_unknown=read.text("spark_conf") if isinstance(conf, str) else None,
             metrics=rest,  # what no field took (evaluated last), in the order it was recorded
@@ -242,14 +250,27 @@ class _Reader:
     def text(self, key: str) -> str | None:
         return self.take(key, str, "text")
 
-    def number(self, key: str) -> float | None:
-        return self.take(key, (int, float), "a number")
+    def number(self, key: str, minimum: float | None = None) -> float | None:
+        """A finite number (at least `minimum`): a NaN would make every comparison false and an
+        infinity every sum infinite in what reads records (the planner, budgets, reports)."""
+        value = self.take(key, (int, float), "a number")
+        if value is None:
+            return None
+        if (isinstance(value, int) and abs(value) > MAX_INT) or not math.isfinite(value):
+            raise _malformed(self.where + key, "a finite number", value)
+        if minimum is not None and value < minimum:
+            raise _malformed(self.where + key, f"a number >= {minimum:g}", value)
+        return value
 
-    def integer(self, key: str) -> int | None:
+    def integer(self, key: str, minimum: int | None = None) -> int | None:
         value = self.take(key, (int, float), "a whole number")
-        if isinstance(value, float) and not value.is_integer():
+        if value is None:
+            return None
+        if (isinstance(value, float) and not value.is_integer()) or abs(value) > MAX_INT:
             raise _malformed(self.where + key, "a whole number", value)
-        return int(value) if value is not None else None
+        if minimum is not None and value < minimum:
+            raise _malformed(self.where + key, f"a whole number >= {minimum}", value)
+        return int(value)
 
     def mapping(self, key: str) -> dict[str, Any] | None:
         value = self.take(key, Mapping, "a JSON object")
@@ -271,13 +292,13 @@ def _malformed(key: str, expected: str, value: Any) -> RunRecordError:
 
 
 def _cost(read: _Reader) -> RunCost:
-    total = read.number("cost_usd_total")
+    total = read.number("cost_usd_total", 0)
     assert total is not None  # the caller saw it
-    compute, storage = read.number("cost_usd_compute"), read.number("cost_usd_storage")
-    platform, breakdown = read.number("cost_usd_platform"), read.mapping("cost")
+    compute, storage = read.number("cost_usd_compute", 0), read.number("cost_usd_storage", 0)
+    platform, breakdown = read.number("cost_usd_platform", 0), read.mapping("cost")
     if breakdown is not None:
         inner = _Reader(dict(breakdown), "cost.")
-        inner.number("duration_s")
+        inner.number("duration_s", 0)
         inner.text("basis")
     return RunCost(total, compute, storage, platform, breakdown)
 
@@ -285,8 +306,9 @@ def _cost(read: _Reader) -> RunCost:
 def _plan(read: _Reader) -> PlanRecord:
     plan = read.mapping("plan")
     assert plan is not None  # the caller saw it
-    return PlanRecord(plan, read.number("plan_predicted_cost_usd"),
-                      read.number("plan_predicted_duration_s"), read.number("plan_cost_error_pct"),
+    return PlanRecord(plan, read.number("plan_predicted_cost_usd", 0),
+                      read.number("plan_predicted_duration_s", 0),
+                      read.number("plan_cost_error_pct"),
                       read.number("plan_duration_error_pct"))  # fmt: skip
 
 
@@ -300,11 +322,10 @@ def _attempts(read: _Reader) -> list[AttemptRecord] | None:
         platform = one.text("platform")
         if platform is None:
             raise RunRecordError(f"materialization metadata '{one.where}platform': missing")
-        status, duration, cost = (
-            one.text("status"),
-            one.number("duration_s"),
-            one.number("cost_usd"),
-        )
-        out.append(AttemptRecord(platform, status or "success", duration or 0.0, cost or 0.0,
-                                 one.integer("input_bytes"), one.mapping("detail")))  # fmt: skip
+        status = one.text("status") or "success"
+        if status not in STATUSES:
+            raise _malformed(f"{one.where}status", f"one of {', '.join(STATUSES)}", status)
+        duration, cost = one.number("duration_s", 0), one.number("cost_usd", 0)
+        out.append(AttemptRecord(platform, status, duration or 0.0, cost or 0.0,
+                                 one.integer("input_bytes", 0), one.mapping("detail")))  # fmt: skip
     return out

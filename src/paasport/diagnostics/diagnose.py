@@ -32,7 +32,8 @@ def run_check(name: str, check: Check, meta: Mapping[str, Any], s: DiagnosticsSe
     # a malformed metadata value must not cost the run its other checks (or the run itself)
     try:
         return check(meta, s)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
+    # ArithmeticError: overflow and division by zero on absurd recorded numbers
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         return rm.not_measured(name, s, f"metadata not understood ({type(exc).__name__}: {exc})")
 
 

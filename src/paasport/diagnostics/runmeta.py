@@ -26,10 +26,16 @@ def spark_unavailable(meta: Meta) -> str | None:
 
 
 def num(meta: Meta, key: str) -> float | None:
+    """A recorded number, or None: NaN, infinity and an int beyond any float are no
+    measurement (they would overflow the int() and round() of the checks)."""
     value = meta.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def stages(meta: Meta) -> list[Mapping[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from paasport.record import RunRecord
+from paasport.record import MAX_INT, RunRecord
 
 Status = Literal["success", "failed", "interrupted"]
 
@@ -23,13 +23,18 @@ class HistoryError(ValueError):
     """A history or request file is invalid; the message names the file, line and field."""
 
 
+#: no NaN or infinity (JSON's 1e999 is one): the fits and sums of `predict` would carry it into
+#: every prediction; sizes as large as a record keeps (a larger int overflows a float division)
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
 class Attempt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
     asset: str
     partition: str | None = None
     platform: str
-    input_bytes: int = Field(ge=0)
+    input_bytes: int = Field(ge=0, le=MAX_INT)
     duration_s: float = Field(ge=0)
     cost_usd: float = Field(ge=0)
     status: Status = "success"
@@ -39,10 +44,10 @@ class Attempt(BaseModel):
 
 
 class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
     asset: str
-    input_bytes: int = Field(ge=0)
+    input_bytes: int = Field(ge=0, le=MAX_INT)
     platforms: list[str] = Field(min_length=1)
     deadline_s: float | None = Field(None, gt=0)
     objective: Literal["cost", "time"] = "cost"
@@ -52,17 +57,28 @@ class PlanRequest(BaseModel):
 
 
 def _where(error: ValidationError, prefix: str) -> str:
-    return "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-    )
+    """Each error with its field; one about the whole value (JSON that does not parse) has none."""
+    fields = [
+        ((prefix + ".".join(str(p) for p in e["loc"])).rstrip("."), e["msg"])
+        for e in error.errors()
+    ]
+    return "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in fields)
+
+
+def _text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot read the {what} ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise HistoryError(
+            f"{path}: cannot read the {what}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
 
 
 def read_history(path: Path) -> list[Attempt]:
     attempts: list[Attempt] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise HistoryError(f"{path}: cannot read the history ({exc})") from None
+    lines = _text(path, "history").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -75,10 +91,13 @@ def read_history(path: Path) -> list[Attempt]:
 
 def read_requests(path: Path) -> tuple[list[PlanRequest], bool]:
     """The requests, and whether the file held a list (the answer then is a list too)."""
+    text = _text(path, "request")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise HistoryError(f"{path}: cannot read the request ({exc})") from None
+    except RecursionError:  # json recurses once per nested list or object
+        raise HistoryError(f"{path}: cannot read the request (nested too deeply)") from None
     items = data if isinstance(data, list) else [data]
     requests = []
     for i, item in enumerate(items):

@@ -44,7 +44,10 @@ def record_from(
         return None
     duration = run.duration_s
     end = datetime.fromtimestamp(ended, UTC)
-    started = end - timedelta(seconds=duration)
+    try:
+        started = end - timedelta(seconds=duration)
+    except OverflowError:  # an absurd recorded duration: the start is as early as can be
+        started = datetime.min.replace(tzinfo=UTC)
     return CostRecord(
         run_id=run_id,
         asset=asset,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from paasport.tuning.space import GiB, tunable_only
+from paasport.tuning.space import GiB, tunable_only, value_of
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,26 @@ class TuningRun:
 def _num(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _settings(value: object) -> dict[str, str]:
+    """The TUNABLE keys of a recorded spark_conf whose values tuning can compute with: a number
+    of 400 digits ("999...9g") overflows the floats of the rules and the search, so it is
+    dropped like a value of no kind."""
+    if not isinstance(value, Mapping):
+        return {}
+    out = tunable_only(value)
+    for key in list(out):
+        try:
+            float(value_of(key, out) or 0)
+        except OverflowError:
+            del out[key]
+    return out
 
 
 def _int(value: object) -> int | None:
@@ -77,7 +96,7 @@ def _trial(value: object) -> dict[str, Any] | None:
     why = value.get("why")
     return {
         "id": tid,
-        "settings": tunable_only(settings) if isinstance(settings, Mapping) else {},
+        "settings": _settings(settings),
         "why": [str(w) for w in why] if isinstance(why, list | tuple) else [],
     }
 
@@ -86,11 +105,10 @@ def tuning_run(meta: Mapping[str, Any]) -> TuningRun:
     """Parse a run's metadata (see the module docstring: tolerant of anything)."""
     if not isinstance(meta, Mapping):
         meta = {}
-    conf = meta.get("spark_conf")
     decision = meta.get("tuning_decision")
     failed = meta.get("tuning_failed")
     return TuningRun(
-        settings=tunable_only(conf) if isinstance(conf, Mapping) else {},
+        settings=_settings(meta.get("spark_conf")),
         input_bytes=_int(meta.get("input_bytes")),
         spark_time_s=_num(meta.get("spark_time_s")),
         cost_usd=_num(meta.get("cost_usd_total")),

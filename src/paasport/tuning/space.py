@@ -7,6 +7,7 @@ written straight back into a spark_conf.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ def parse_size(text: object, default_unit: str = "b") -> int | None:
     if not m:
         return None
     unit = (m.group(2) or default_unit).lower()
-    return int(float(m.group(1)) * _UNITS[unit])
+    size = float(m.group(1)) * _UNITS[unit]
+    return int(size) if math.isfinite(size) else None  # "999...9g" is no size
 
 
 def format_size(n: int) -> str:
