@@ -8,14 +8,13 @@ For each factor F it writes one crawl of F WAT files (F x --pages captures, dete
 materializes `nodes` then `edges` for the crawl's `all_firms` partition through Dagster and
 paasport, and prints the edges run's Spark time, wall time and compressed WAT input, and the
 Spark time per MB. The standalone cluster (2 workers of 1 core, on 127.0.0.1) is started and
-stopped here. ``--links-per-page`` is passed to the sample generator when it supports it
-(realistic link density); the default is the generator's own pages.
+stopped here. ``--links-per-page 50-80`` gives the pages the link density of real Common Crawl
+pages; the default is the generator's own pages (about 30 links).
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import tempfile
@@ -29,15 +28,14 @@ from paasport.testing import StandaloneCluster
 from webgraph.assets import WebgraphPaths
 from webgraph.run import run_pipeline
 from webgraph.sample import generate_sample
+from webgraph.sample_links import parse_range
 
 
 def sample(root: Path, factor: int, pages: int, links: str | None) -> tuple[Path, int]:
     """One crawl of `factor` WAT files; its root and its WAT bytes."""
     extra: dict[str, Any] = {}
     if links is not None:
-        if "links_per_page" not in inspect.signature(generate_sample).parameters:
-            raise SystemExit("--links-per-page: this sample generator has no such option")
-        extra["links_per_page"] = links
+        extra["links_per_page"] = parse_range(links)
     info = generate_sample(root, crawls=1, files_per_crawl=factor, pages_per_crawl=pages * factor,
                            corrupt=False, **extra)  # fmt: skip
     return root, sum(f.stat().st_size for f in info.wat_files)
