@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,7 +89,9 @@ class PricingSettings(BaseModel):
 
     prices: list[PriceOverride] = Field(default_factory=list)
     #: fraction off the list price per service, e.g. {"ec2" = 0.2, "databricks_dbu" = 0.15}
-    discounts: dict[str, Decimal] = Field(default_factory=dict)
+    discounts: dict[str, Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
 
 
 def packaged_files() -> list[Path]:

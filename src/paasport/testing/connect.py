@@ -5,11 +5,16 @@
 
 The server runs `local[2]`; its Python workers use this interpreter and see the project's
 code, so UDFs import what the job imports. Stopped by PID (its process group) on exit.
+
+With a `token`, the server accepts only clients that present it as a bearer token (Spark's
+`spark.connect.authenticate.token`, given through its environment variable so no command line
+shows it); PySpark's client sends a token without TLS only to `localhost`, so the URL says so.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,16 +23,25 @@ from pathlib import Path
 
 from paasport.java import java_env
 from paasport.platforms.selfhosted.spark_submit import LOG4J_CONFIG, spark_home
-from paasport.testing.processes import ServerProcess, Service, free_port, port_open
+from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+#: the server reads its token from here (Spark's CONNECT_AUTHENTICATE_TOKEN_ENV)
+SERVER_TOKEN_VAR = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
+#: the variable the emulated `connect` profile names in `token_env`
+PROFILE_TOKEN_VAR = "PAASPORT_EMULATED_CONNECT_TOKEN"
 
 
 class SparkConnectServer(Service):
     def __init__(
-        self, cores: int = 2, driver_memory: str = "1g", start_timeout_s: float = 90.0
+        self,
+        cores: int = 2,
+        driver_memory: str = "1g",
+        start_timeout_s: float = 90.0,
+        token: str | None = None,
     ) -> None:
         self.cores = cores
+        self.token = token
         self.driver_memory = driver_memory
         self.start_timeout_s = start_timeout_s
         self.port = free_port()
@@ -37,7 +51,7 @@ class SparkConnectServer(Service):
 
     @property
     def url(self) -> str:
-        return f"sc://127.0.0.1:{self.port}"
+        return f"sc://{'localhost' if self.token else '127.0.0.1'}:{self.port}"
 
     def start(self) -> SparkConnectServer:
         env = {
@@ -49,6 +63,9 @@ class SparkConnectServer(Service):
             # Python UDFs run in workers of this server: they must import the project's code
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         }
+        env.pop(SERVER_TOKEN_VAR, None)
+        if self.token:
+            env[SERVER_TOKEN_VAR] = self.token
         cmd = [
             str(spark_home() / "bin" / "spark-submit"),
             "--class", SERVER_CLASS,
@@ -75,6 +92,12 @@ class SparkConnectServer(Service):
 
 @contextmanager
 def emulate(platform: str) -> Iterator[dict[str, str]]:
-    """The registry's emulator of `connect`: a Spark Connect server on 127.0.0.1."""
-    with SparkConnectServer() as server:
-        yield {"platform": platform, "url": server.url}
+    """The registry's emulator of `connect`: a Spark Connect server on 127.0.0.1 that wants a
+    token, which the profile names by variable (`token_env`), as a real endpoint's would be."""
+    env = EnvOverlay()
+    env.apply({PROFILE_TOKEN_VAR: f"connect-token-{secrets.token_hex(12)}"})
+    try:
+        with SparkConnectServer(token=os.environ[PROFILE_TOKEN_VAR]) as server:
+            yield {"platform": platform, "url": server.url, "token_env": PROFILE_TOKEN_VAR}
+    finally:
+        env.restore()

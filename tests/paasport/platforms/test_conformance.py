@@ -8,6 +8,12 @@ library against its emulator (boto3, databricks-sdk, google-cloud-dataproc over 
 spark-submit) and must give the same rows, report the same metadata through Pipes, run with the
 settings the user asked for, add its run facts (ids) and a cost whose parts add up. A platform
 registered without an emulator shows as skipped in the report (`pytest -rs`), with the reason.
+
+Every run also carries recognisable fake secrets (tests/support/secrets.py: an AWS session
+token, a Databricks token, a webhook URL, a service-account key file, a secret Spark setting,
+besides each emulator's own credentials and the Connect server's token): none may appear in
+anything the run wrote (the Dagster instance's events, logs and metadata, the output) nor in
+the reports made from them.
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from typer.testing import CliRunner
 
+from paasport.cli.main import app
 from paasport.dagster import PaasportResource
 from paasport.job.params import DEFAULT_PLATFORM
+from paasport.job.redact import REDACTED
 from paasport.platforms.registry import REGISTRY
 from paasport.testing import EmulatorPool
+from support.secrets import PLANTED_CONF, environment_secrets, leaks, planted_secrets
 from webgraph.assets import WebgraphPaths, webgraph_assets
 from webgraph.layout import local_path, output_uri
 from webgraph.run import read_parquet_rows
@@ -73,13 +83,25 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleInfo:
 
 
 @pytest.fixture(scope="module")
-def profiles() -> Iterator[EmulatorPool]:
+def secrets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
+    with planted_secrets(tmp_path_factory.mktemp("planted")) as planted:
+        yield planted
+
+
+@pytest.fixture(scope="module")
+def profiles(secrets: set[str]) -> Iterator[EmulatorPool]:
     with EmulatorPool() as pool:  # one emulator per provider, started on first use
         yield pool
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Dagster instance on disk for the module: every platform's run, then the reports."""
+    return tmp_path_factory.mktemp("dagster_home")
+
+
 def materialize(
-    sample: SampleInfo, out: Path, names: list[str], profile: dict[str, Any] | None
+    sample: SampleInfo, out: Path, names: list[str], profile: dict[str, Any] | None, home: Path
 ) -> dict[str, Any]:
     paths = WebgraphPaths(sample.input_dir, sample.seeds_dir, out, "wat")
     key = f"{sample.crawl_ids[0]}|{sample.seed_stems[0]}"
@@ -88,7 +110,7 @@ def materialize(
         webgraph_assets(paths),
         selection=names,
         partition_key=key,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.local_temp(str(home)),
         resources={"paasport": PaasportResource(extra_profiles=extra)},
         tags={"paasport/platform": "target" if profile else "local"},
     )
@@ -103,9 +125,11 @@ def edges_rows(sample: SampleInfo, out: Path) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def baseline(sample: SampleInfo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def baseline(
+    sample: SampleInfo, tmp_path_factory: pytest.TempPathFactory, secrets: set[str], home: Path
+) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("local") / "out"
-    meta = materialize(sample, out, ["nodes", "edges"], None)
+    meta = materialize(sample, out, ["nodes", "edges"], None, home)
     return {"out": out, "meta": meta, "rows": edges_rows(sample, out)}
 
 
@@ -115,6 +139,8 @@ def test_same_partition_same_result(
     sample: SampleInfo,
     baseline: dict[str, Any],
     profiles: EmulatorPool,
+    secrets: set[str],
+    home: Path,
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "out"
@@ -127,9 +153,15 @@ def test_same_partition_same_result(
     )
     # settings a user gives in the profile are what Spark runs with, on every platform (Spark's
     # own record of its settings, read inside the job)
-    profile = {**profiles[platform], "spark_conf": ASKED}
-    meta = materialize(sample, out, ["edges"], profile)
+    profile = {**profiles[platform], "spark_conf": {**ASKED, **PLANTED_CONF}}
+    meta = materialize(sample, out, ["edges"], profile, home)
     assert meta["spark_conf"].items() >= ASKED.items(), meta["spark_conf"]
+    # the secret setting reached Spark (it is in Spark's own record) and was recorded redacted;
+    # no secret of the run (the emulator's credentials are set while it runs) was written
+    assert meta["spark_conf"][next(iter(PLANTED_CONF))] == REDACTED
+    assert leaks([home, out], secrets | environment_secrets()) == []
+    # the scan reads where the run's records are: the setting's name is found there
+    assert leaks([home], [next(iter(PLANTED_CONF))])
 
     assert edges_rows(sample, out) == baseline["rows"]
     local = baseline["meta"]
@@ -153,3 +185,31 @@ def test_same_partition_same_result(
     # self-hosted machines are your own: free until you price them; every cloud run costs
     self_hosted = REGISTRY[platform].provider.key == "selfhosted"
     assert (meta["cost_usd_total"] > 0) == (not self_hosted), cost
+
+
+def test_reports_hold_no_secret(
+    baseline: dict[str, Any],
+    secrets: set[str],
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cost report (JSON, HTML, PNG), diagnostics and tuning over every run above."""
+    (tmp_path / "paasport.toml").write_text('platform = "local"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PAASPORT_CONFIG", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    runner = CliRunner()
+    shown = []
+    for args in (
+        ["costs", "--json", "--html", "report.html", "--png", "png"],
+        ["diagnose", "edges", "--json"],
+        ["tune", "edges", "--json"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        shown.append(result.output)
+    (tmp_path / "shown.txt").write_text("\n".join(shown))
+    assert (tmp_path / "report.html").stat().st_size > 0 and list((tmp_path / "png").iterdir())
+    assert '"asset": "edges"' in shown[0] or '"asset":"edges"' in shown[0], shown[0][:500]
+    assert leaks([tmp_path, home], secrets) == []

@@ -41,13 +41,20 @@ def test_the_token_goes_only_into_the_child_environment(monkeypatch: pytest.Monk
     assert "s3cr3t" not in str(platform.facts_extra()) and "s3cr3t" not in str(profile)
 
 
+TOKEN_VAR, TOKEN = "PAASPORT_TEST_CONNECT_TOKEN", "connect-test-token-5d1f0c"
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[SparkConnectServer]:
-    with SparkConnectServer() as running:
+    # a server that wants a token, as a real endpoint does
+    with SparkConnectServer(token=TOKEN) as running, pytest.MonkeyPatch.context() as env:
+        env.setenv(TOKEN_VAR, TOKEN)
         yield running
 
 
-def run(server: SparkConnectServer, out: Path, **params: str) -> dg.ExecuteInProcessResult:
+def run(
+    server: SparkConnectServer, out: Path, token_env: str | None = TOKEN_VAR, **params: str
+) -> dg.ExecuteInProcessResult:
     asset = spark_asset(
         name="counts", job=JOB, params={"output": str(out), **params}, checks=["has_rows"]
     )
@@ -56,7 +63,10 @@ def run(server: SparkConnectServer, out: Path, **params: str) -> dg.ExecuteInPro
         instance=dg.DagsterInstance.ephemeral(),
         resources={
             "paasport": PaasportResource(
-                extra_profiles={"c": {"platform": "connect", "url": server.url}}
+                extra_profiles={
+                    "c": {"platform": "connect", "url": server.url}
+                    | ({"token_env": token_env} if token_env else {})
+                }
             )
         },
         run_config={"ops": {"counts": {"config": {"platform": "c"}}}},
@@ -69,6 +79,9 @@ def test_output_is_swapped_atomically_without_a_jvm(
     server: SparkConnectServer, tmp_path: Path
 ) -> None:
     out = tmp_path / "counts"
+    # without the token the server refuses the job, and nothing is written
+    refused = run(server, out, token_env=None, n="700")
+    assert not refused.success and not out.exists()
     first = run(server, out, n="700")
     assert first.success
     meta = first.asset_materializations_for_node("counts")[0].metadata

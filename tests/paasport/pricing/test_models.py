@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from paasport.platforms import RunFacts
 from paasport.platforms.costs import cost_of
@@ -202,6 +203,13 @@ def test_discounts_apply_to_money_not_to_ratios_or_dbu_rates() -> None:
     )
     assert catalog.get("ec2", "r5.4xlarge", "us-east-1").price == d("0.8064")
     assert catalog.get("ec2_spot", "r5", "us-east-1").price == d("0.35")
+
+
+@pytest.mark.parametrize("bad", ["1", "1.5", "-0.1", "NaN", "Infinity"])
+def test_a_discount_is_a_fraction_below_one(bad: str) -> None:
+    # 1 would make every run free and more than 1 would pay you: both are typos, not deals
+    with pytest.raises(ValidationError, match=r"discounts\.ec2"):
+        PricingSettings.model_validate({"discounts": {"ec2": bad}})
 
 
 def test_a_missing_price_says_where_to_add_one(catalog: Catalog) -> None:
