@@ -28,12 +28,15 @@ def spark_asset(
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     diagnostics: bool = True,
+    retry_policy: dg.RetryPolicy | None = None,
 ) -> dg.AssetsDefinition:
     """An asset that runs the job script `job` on the platform the configuration selects.
 
     `params` and `spark_conf` are the job author's defaults; the project config file and the
     run config override them. `checks` names asset checks the job reports. `diagnostics`
     declares paasport's own checks (see paasport.dagster.diagnostics), reported on every run.
+    `retry_policy` is Dagster's: a failed step is launched again, and its output replaces
+    atomically whatever a failed attempt began to write.
     """
     script = Path(job).resolve()
     if not script.is_file():
@@ -55,6 +58,7 @@ def spark_asset(
         kinds={"spark", "python"},
         tags=dict(tags or {}),
         required_resource_keys={RESOURCE_KEY},
+        retry_policy=retry_policy,
     )
     def _spark_asset(
         context: dg.AssetExecutionContext, config: SparkAssetConfig

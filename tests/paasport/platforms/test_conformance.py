@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from paasport.cli.main import app
-from paasport.dagster import PaasportResource
+from paasport.dagster import PaasportResource, spark_asset
 from paasport.job.params import DEFAULT_PLATFORM
 from paasport.job.redact import REDACTED
 from paasport.platforms.registry import REGISTRY
@@ -185,6 +186,46 @@ def test_same_partition_same_result(
     # self-hosted machines are your own: free until you price them; every cloud run costs
     self_hosted = REGISTRY[platform].provider.key == "selfhosted"
     assert (meta["cost_usd_total"] > 0) == (not self_hosted), cost
+
+
+#: one platform of each family: self-hosted, AWS, Databricks, GCP
+FAMILIES = [DEFAULT_PLATFORM, "emr_serverless", "databricks", "dataproc"]
+COUNT_JOB = Path(__file__).parents[1] / "fixtures" / "count_job.py"
+
+
+@pytest.mark.parametrize("platform", FAMILIES)
+def test_a_retried_write_leaves_one_complete_output(
+    platform: str, profiles: EmulatorPool, home: Path, tmp_path: Path
+) -> None:
+    """The first attempt fails one task of its write after the others wrote their files;
+    Dagster's retry launches again: one output, complete, no duplicate row, nothing left over."""
+    out, marker = tmp_path / "counts", tmp_path / "failed-once"
+    asset = spark_asset(
+        name="counts",
+        job=COUNT_JOB,
+        params={"output": str(out), "n": "700", "fail_once_midwrite": str(marker)},
+        checks=["has_rows"],
+        retry_policy=dg.RetryPolicy(max_retries=1),
+        diagnostics=False,
+    )
+    remote = platform != DEFAULT_PLATFORM
+    result = dg.materialize(
+        [asset],
+        instance=dg.DagsterInstance.local_temp(str(home)),
+        resources={
+            "paasport": PaasportResource(
+                extra_profiles={"target": profiles[platform]} if remote else {}
+            )
+        },
+        tags={"paasport/platform": "target" if remote else DEFAULT_PLATFORM},
+    )
+    assert result.success and marker.exists()
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retried) == 1, [e.event_type_value for e in result.all_events]
+    rows = pq.read_table(out).to_pylist()
+    assert sorted(r["k"] for r in rows) == list(range(7))  # each key once: no duplicate
+    assert sum(r["count"] for r in rows) == 700  # complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts", "failed-once"]  # no staging
 
 
 def test_reports_hold_no_secret(
