@@ -29,6 +29,7 @@ def spark_asset(
     tags: Mapping[str, str] | None = None,
     diagnostics: bool = True,
     retry_policy: dg.RetryPolicy | None = None,
+    pool: str | None = None,
 ) -> dg.AssetsDefinition:
     """An asset that runs the job script `job` on the platform the configuration selects.
 
@@ -36,7 +37,8 @@ def spark_asset(
     run config override them. `checks` names asset checks the job reports. `diagnostics`
     declares paasport's own checks (see paasport.dagster.diagnostics), reported on every run.
     `retry_policy` is Dagster's: a failed step is launched again, and its output replaces
-    atomically whatever a failed attempt began to write.
+    atomically whatever a failed attempt began to write. `pool` names a Dagster concurrency
+    pool: the instance's limit on it caps how many of this asset's partitions run at once.
     """
     script = Path(job).resolve()
     if not script.is_file():
@@ -59,6 +61,7 @@ def spark_asset(
         tags=dict(tags or {}),
         required_resource_keys={RESOURCE_KEY},
         retry_policy=retry_policy,
+        pool=pool,
     )
     def _spark_asset(
         context: dg.AssetExecutionContext, config: SparkAssetConfig
