@@ -7,9 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from paasport import units
 from paasport.diagnostics.findings import Finding
 from paasport.diagnostics.settings import DiagnosticsSettings
-from paasport.diagnostics.thresholds import GiB, MiB
+from paasport.diagnostics.thresholds import MiB
 from paasport.units import human_bytes as human_bytes  # re-exported: rm.human_bytes
 
 Meta = Mapping[str, Any]
@@ -113,16 +114,9 @@ def spark_size(nbytes: float) -> str:
 
 
 def parse_size(value: object, default: float) -> float:
-    """Spark sizes such as '4g', '512m', '1024k', '100b'; a bare number is MiB for memory."""
-    text = str(value).strip().lower() if value is not None else ""
-    units = {"b": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024 * GiB}
-    text = text.removesuffix("b") if text[-2:-1] in units else text
-    try:
-        if text and text[-1] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text) * MiB
-    except ValueError:
-        return default
+    """Bytes in a Spark memory size ('4g', '512m'; a bare number is MiB), else `default`."""
+    size = units.parse_size(value if isinstance(value, str | int) else str(value), "m")
+    return float(size) if size is not None and size >= 0 else default
 
 
 def stage_label(stage: Mapping[str, Any]) -> str:
