@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing import EmulatorPool
-from paasport.testing.backfill import backfill
+from paasport.testing.backfill import backfill, backfill_instance
 
 JOB = Path(__file__).parents[1] / "tests" / "paasport" / "fixtures" / "count_job.py"
 N = 70  # ids per unit of the key: key k counts 70 k ids, 10 k per remainder of 7
@@ -42,8 +42,7 @@ def main() -> int:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     keys = [str(k) for k in range(1, args.partitions + 1)]
     with tempfile.TemporaryDirectory(prefix="paasport-backfill-") as tmp, EmulatorPool() as pool:
-        out, home = Path(tmp) / "out", Path(tmp) / "dagster_home"
-        home.mkdir()
+        out = Path(tmp) / "out"
         asset = spark_asset(
             name="counts",
             job=JOB,
@@ -56,7 +55,7 @@ def main() -> int:
         outcome = backfill(
             [asset],
             keys,
-            instance=dg.DagsterInstance.local_temp(str(home)),
+            instance=backfill_instance(Path(tmp) / "dagster_home"),
             resources={"paasport": PaasportResource(extra_profiles={"b": pool[args.platform]})},
             pool=POOL,
             limit=args.limit,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -35,6 +36,19 @@ class BackfillOutcome:
     run_ids: dict[str, str]
     #: partition keys whose run failed
     failed: list[str]
+
+
+def backfill_instance(home: Path) -> dg.DagsterInstance:
+    """A Dagster instance in `home` for runs started from threads of one process.
+
+    It keeps no compute logs: Dagster captures a step's output by redirecting the process's
+    stdout and stderr descriptors, which threads share, so concurrent runs would write into
+    each other's logs and leave the descriptors pointing at one of them (a real backfill starts
+    each run in its own process). Events and metadata are kept as always."""
+    home.mkdir(parents=True, exist_ok=True)
+    noop = {"module": "dagster._core.storage.noop_compute_log_manager",
+            "class": "NoOpComputeLogManager"}  # fmt: skip
+    return dg.DagsterInstance.local_temp(str(home), overrides={"compute_logs": noop})
 
 
 def peak_rss_mib() -> float:

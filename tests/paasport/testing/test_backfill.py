@@ -15,7 +15,7 @@ import pytest
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing import EmulatorPool
-from paasport.testing.backfill import backfill
+from paasport.testing.backfill import backfill, backfill_instance
 
 pytestmark = pytest.mark.spark
 
@@ -49,8 +49,7 @@ def test_32_partitions_at_once_under_a_pool_limit(connect: dict[str, Any], tmp_p
         diagnostics=False,
         pool="paasport-backfill",
     )
-    (tmp_path / "dagster_home").mkdir()
-    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
+    instance = backfill_instance(tmp_path / "dagster_home")
     outcome = backfill(
         [asset],
         KEYS,
