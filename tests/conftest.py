@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,9 @@ settings.register_profile("paasport", derandomize=True, deadline=None, max_examp
 settings.load_profile("paasport")
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# every remote launch writes a launch record (for `paasport gc`): the suite's go to a folder of
+# its own, never to the user's ~/.local/state
+os.environ.setdefault("PAASPORT_STATE_DIR", tempfile.mkdtemp(prefix="paasport-test-state-"))
 # Every test job is short: a JIT that stops at C1 and the serial GC halve the CPU a Spark
 # driver JVM burns at start (measured: 14.5 s -> 7.8 s user time for a tiny job), which is most
 # of a launch here. spark-submit reads SPARK_SUBMIT_OPTS for the driver in client/local mode;

@@ -9,6 +9,7 @@ from paasport.cli.common import console, project_config
 from paasport.cli.costs import costs, pricing_app
 from paasport.cli.diagnose import diagnose
 from paasport.cli.doctor import doctor
+from paasport.cli.gc import gc
 from paasport.cli.plan import plan
 from paasport.cli.plugins import load_commands
 from paasport.cli.tune import tune
@@ -19,6 +20,7 @@ app.command("costs")(costs)
 app.command("plan")(plan)
 app.command("diagnose")(diagnose)
 app.command("doctor")(doctor)
+app.command("gc")(gc)
 app.command("tune")(tune)
 
 

@@ -2,6 +2,7 @@
 
 from paasport.dagster import fixes
 from paasport.dagster.assets import RESOURCE_KEY, spark_asset
+from paasport.dagster.gc_sensor import gc_sensor, paasport_gc_sensor
 from paasport.dagster.resources import PaasportResource, SparkAssetConfig
 from paasport.dagster.selection import PLATFORM_TAG, select_platform
 
@@ -12,6 +13,8 @@ __all__ = [
     "RESOURCE_KEY",
     "PaasportResource",
     "SparkAssetConfig",
+    "gc_sensor",
+    "paasport_gc_sensor",
     "select_platform",
     "spark_asset",
 ]

@@ -13,27 +13,50 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import dagster
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from paasport.platforms.base import LaunchOutcome, LaunchRequest, Platform, ProfileBase, RunFacts
+from paasport.platforms.launch_records import (
+    LaunchRecord,
+    LaunchStore,
+    new_attempt,
+    recording,
+    records_dir,
+    safe_profile,
+)
 from paasport.platforms.packaging import Artifacts, ArtifactStore, package_job
+
+#: the longest poll interval a profile may ask for (seconds)
+MAX_POLL_S = 3600.0
+#: the longest backoff before a retry a profile may ask for (seconds): one day
+MAX_BACKOFF_S = 86400.0
 
 
 class RemoteProfile(ProfileBase):
     prefix: str = Field("paasport", description="path prefix for everything paasport writes")
     team: str | None = Field(None, description="cost-attribution tag `team`")
     tags: dict[str, str] = Field(default_factory=dict)
-    #: first poll interval; grows by half each poll up to poll_max_s
-    poll_s: float = Field(5.0, gt=0)
-    poll_max_s: float = Field(60.0, gt=0)
+    #: first poll interval; grows by half each poll up to poll_max_s. At most an hour: a
+    #: longer sleep would notice a finished (and billing) run hours late
+    poll_s: float = Field(5.0, gt=0, le=MAX_POLL_S)
+    poll_max_s: float = Field(60.0, gt=0, le=MAX_POLL_S)
     #: how often Dagster reads the job's Pipes messages
-    pipes_poll_s: float = Field(5.0, gt=0)
+    pipes_poll_s: float = Field(5.0, gt=0, le=MAX_POLL_S)
     #: how long Pipes keeps reading messages and logs after the remote run ended, for writes
     #: that land late (Dagster's own default is 10 s)
     pipes_final_wait_s: float = Field(10.0, ge=0, le=600)
+
+    @model_validator(mode="after")
+    def _poll_order(self) -> Self:
+        if self.poll_max_s < self.poll_s:
+            raise ValueError(
+                f"poll_max_s ({self.poll_max_s:g}) must be at least poll_s ({self.poll_s:g}): "
+                "polls start at poll_s and back off up to poll_max_s"
+            )
+        return self
 
 
 class RemoteRunError(RuntimeError):
@@ -190,6 +213,21 @@ class RemotePlatform(Platform[RemoteProfileT]):
         raise NotImplementedError
 
     def launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
+        # recorded before any cloud call: a run worker killed from here on leaves a record
+        # that `paasport gc` can find the remote run (and its cluster) by
+        record = LaunchRecord(
+            dagster_run_id=request.params.run_id,
+            platform=self.name,
+            profile_name=self.profile_name,
+            profile=safe_profile(self.profile.model_dump(mode="json")),
+            asset=request.params.asset,
+            partition=request.params.partition_key,
+        )
+        store = LaunchStore(records_dir(getattr(context, "instance", None)))
+        with recording(store, record):
+            return self._launch(context, request)
+
+    def _launch(self, context: Any, request: LaunchRequest) -> LaunchOutcome:
         store, storage = self.artifact_store()
         artifacts = package_job(
             store, request.job.script, request.project_root, self.profile.prefix
@@ -202,6 +240,7 @@ class RemotePlatform(Platform[RemoteProfileT]):
         attempt = 0
         while True:
             attempt += 1
+            new_attempt()
             try:
                 with warnings.catch_warnings():
                     # Dagster flags its own message reader internals as preview on every launch

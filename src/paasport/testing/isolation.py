@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -147,10 +147,16 @@ class RecordingWsgi:
         return self.app(environ, start_response)
 
 
+#: (method, path, headers) -> None to forward the request, or (status, headers, body) to answer
+ProxyFault = Callable[[str, str, Mapping[str, str]], "tuple[int, dict[str, str], bytes] | None"]
+
+
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     upstream_port: int
     requests: RequestLog
+    #: answers a request itself instead of forwarding it (an emulator's injected fault)
+    fault: ProxyFault | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # the request log says it all
         pass
@@ -172,6 +178,18 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _forward(self) -> None:
         body = self._body()
         self.requests.record(self.command, self.path, self.headers.items(), body)
+        answer = (
+            self.fault(self.command, self.path, dict(self.headers.items())) if self.fault else None
+        )
+        if answer is not None:
+            status, headers, data = answer
+            self.send_response_only(status)
+            for key, value in {**headers, "Content-Length": str(len(data))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=300)
         try:
             # the client's Host header goes on as it is: request signatures cover it
@@ -208,8 +226,11 @@ class RecordingProxy:
     """An HTTP proxy on 127.0.0.1:`port` in front of a server on `upstream_port` that records
     every request: how a third-party server (SeaweedFS, the GCS emulator) gets a request log."""
 
-    def __init__(self, port: int, upstream_port: int, requests: RequestLog) -> None:
-        attrs = {"upstream_port": upstream_port, "requests": requests}
+    def __init__(
+        self, port: int, upstream_port: int, requests: RequestLog, fault: ProxyFault | None = None
+    ) -> None:
+        attrs = {"upstream_port": upstream_port, "requests": requests,
+                 "fault": staticmethod(fault) if fault else None}  # fmt: skip
         handler = type("Handler", (_ProxyHandler,), attrs)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import ClassVar, Self
 
-from paasport.testing.isolation import RecordingProxy, RequestLog, isolated_env
+from paasport.testing.isolation import ProxyFault, RecordingProxy, RequestLog, isolated_env
 
 
 def free_port() -> int:
@@ -165,6 +165,8 @@ class LocalHttpServer(Service):
         self.requests_log = self.workdir / "requests.jsonl"
         self._server: ServerProcess | None = None
         self._proxy: RecordingProxy | None = None
+        #: an emulator's injected faults, answered by the proxy (set before `start`)
+        self.call_fault: ProxyFault | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -196,7 +198,7 @@ class LocalHttpServer(Service):
         # the proxy binds its port before the server starts: servers such as SeaweedFS open
         # more ports of their own, and one of them could take the proxy's (seen in a suite run)
         requests = RequestLog(self.requests_log, self.title)
-        self._proxy = RecordingProxy(self.port, self.server_port, requests)
+        self._proxy = RecordingProxy(self.port, self.server_port, requests, self.call_fault)
         self._server = ServerProcess(self.title, self.command(data), log, env=self.env())
         try:
             self._server.wait_ready(self._ready, self.start_timeout_s)

@@ -63,3 +63,61 @@ def test_the_wait_is_put_back_when_the_launch_fails() -> None:
         assert pipes_utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL == 0
         raise RuntimeError("the launch failed")
     assert pipes_utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL == 10
+
+
+class FakeClock:
+    """Time that passes only when the wait loop sleeps: two hours of polling in no time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_two_hour_run_is_waited_for_with_bounded_polls() -> None:
+    """No cap under two hours in our wait (the profile's timeout_s defaults to None), and
+    the backoff keeps the number of polls small: poll_s growing by half up to poll_max_s."""
+    from paasport.platforms.aws.emr_serverless import EmrServerlessProfile
+    from paasport.platforms.remote import wait_until_done
+
+    profile = EmrServerlessProfile(
+        bucket="my-bucket", application_id="app1",
+        execution_role_arn="arn:aws:iam::123456789012:role/r",
+    )  # fmt: skip
+    assert profile.timeout_s is None  # no limit unless asked
+    clock = FakeClock()
+    ends_at = 2 * 3600.0
+    polls: list[float] = []
+
+    def fetch() -> str:
+        polls.append(clock.now)
+        if clock.now < 60:
+            return "PENDING"
+        return "RUNNING" if clock.now < ends_at else "SUCCESS"
+
+    waited = wait_until_done(
+        fetch,
+        str,
+        {"SUCCESS", "FAILED"},
+        poll_s=profile.poll_s,
+        poll_max_s=profile.poll_max_s,
+        timeout_s=profile.timeout_s,
+        on_timeout=lambda: pytest.fail("cancelled a run that had no timeout"),
+        log=lambda message: None,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert waited.state == "SUCCESS"
+    # the end is seen within one poll_max_s of it, and the durations are two hours
+    assert ends_at <= clock.now <= ends_at + profile.poll_max_s
+    run_s = waited.seconds_until("SUCCESS") - waited.seconds_until("RUNNING")  # type: ignore[operator]
+    assert 7200 - 60 - profile.poll_max_s <= run_s <= 7200
+    # bounded: about one poll a minute once backed off (7200 / 60 = 120), plus the ramp-up
+    assert 120 <= len(polls) <= 135
+    assert max(clock.sleeps) == profile.poll_max_s and clock.sleeps[0] == profile.poll_s

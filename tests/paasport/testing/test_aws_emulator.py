@@ -6,6 +6,7 @@ SeaweedFS, and a real spark-submit of the job.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import time
@@ -19,6 +20,7 @@ import pytest
 
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.testing.aws import BUCKET, AwsEmulator, Faults
+from paasport.testing.isolation import read_request_log
 from support.children import run_partitions, start_child, wait_for
 from support.results import error_text, metadata
 
@@ -83,8 +85,24 @@ def test_spot_loss_fails_the_run_and_says_so(aws: AwsEmulator, tmp_path: Path) -
     assert not (tmp_path / "out").exists()  # nothing half-written is visible
 
 
+#: a burst of failures at every kind of call paasport makes: the first call of each kind is
+#: answered throttled, then with HTTP 500 or 503 (one call's retries meet both), then served
+BURSTS = Faults(call_throttles=1, server_errors=1, burst=2)
+#: the kinds a successful run makes (cancel is proven in test_call_faults.py)
+RUN_CALLS = ("submit", "get", "storage")
+
+
+def assert_bursts_fired(aws: AwsEmulator, since: float, kinds: tuple[str, ...]) -> None:
+    """Each kind met at least one whole burst: a throttle and a server error in a row."""
+    fired = aws.faults_fired(since)
+    for kind in kinds:
+        assert fired[f"call_throttles:{kind}"] >= 1, (kind, fired)
+        assert fired[f"server_errors:{kind}"] >= 1, (kind, fired)
+
+
 def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_path: Path) -> None:
-    aws.set_faults(Faults(capacity_errors=1, throttles=2, slow_start_s=3))
+    bursts = BURSTS.model_dump(include={"call_throttles", "server_errors", "burst"})
+    aws.set_faults(Faults(capacity_errors=1, throttles=2, slow_start_s=3, **bursts))
     user = {**ASKED, "spark.hadoop.fs.s3a.secret.key": SECRET}
     conf = ", ".join(f'"{k}" = "{v}"' for k, v in user.items())
     config = tmp_path / "paasport.toml"
@@ -108,11 +126,50 @@ def test_capacity_error_at_start_is_retried_with_backoff(aws: AwsEmulator, tmp_p
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 1
     assert fired.count("throttles") == 2  # throttled calls were retried by boto3
-    # two clusters: the one refused capacity and the one that ran; a throttle never starts one
+    # bursts at every kind of call (EMR's RunJobFlow, DescribeCluster, S3), waited out by
+    # botocore's retries
+    assert_bursts_fired(aws, started, ("submit", "get", "list", "storage"))
+    # two clusters: the one refused capacity and the one that ran; a throttle or a server error
+    # never starts one
     assert len(_events(aws, "cluster_ended", started)) == 2
     assert len(_events(aws, "job_started", started)) == 1
     assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
     aws.set_faults(Faults())
+
+
+def test_bursts_of_failed_calls_are_waited_out_and_a_two_hour_run_is_billed_as_such(
+    aws: AwsEmulator, tmp_path: Path
+) -> None:
+    """EMR Serverless through bursts of throttles and 5xx at its submit, get and S3 calls,
+    and a submission carried out whose answer was an HTTP 500: one job run (botocore's
+    retry sends the same clientToken), the right output. The run reports two hours (the
+    emulator's clock), and the cost is that of two hours of billed usage."""
+    aws.set_faults(BURSTS.model_copy(update={"run_extra_s": 7200.0, "lost_answers": 1}))
+    started = time.time()
+    result = run(aws, "emr_serverless", tmp_path / "out")
+    assert result.success, error_text(result, "counts")
+    assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
+    assert_bursts_fired(aws, started, RUN_CALLS)
+    runs = [e for e in _events(aws, "job_started", started) if e["service"] == "emr_serverless"]
+    assert len(runs) == 1  # retried submits never started a second run
+    assert aws.faults_fired(started)["lost_answers"] == 1
+    # one StartJobRun call, sent four times (throttled, 5xx, carried out but answered 500,
+    # answered with the run it started), always with the same client token
+    log = read_request_log(aws.workdir / "requests.jsonl")
+    starts = [r for r in log if r["t"] >= started and r["method"] == "POST"
+              and r["path"].endswith("/jobruns")]  # fmt: skip
+    assert len(starts) == 4
+    assert len({json.loads(r["body"])["clientToken"] for r in starts}) == 1
+    meta = metadata(result, "counts")
+    facts = meta["platform_facts"]
+    assert facts["attempts"] == 1 and facts["total_execution_duration_s"] >= 7200
+    # billed like the service: 2 workers x 4 vCPU x 2 h = 16 vCPU-hours, x 16 GB = 64 GB-hours
+    billed = facts["billed_resource_utilization"]
+    assert 16 <= billed["vCPUHour"] < 16.2 and 64 <= billed["memoryGBHour"] < 64.8
+    lines = {line["what"]: line for line in meta["cost"]["lines"]}
+    assert lines["billed vCPU-hours"]["quantity"] == pytest.approx(billed["vCPUHour"])
+    # $0.052624 per vCPU-hour and $0.0057785 per GB-hour (us-east-1, x86)
+    assert meta["cost_usd_total"] >= 16 * 0.052624 + 64 * 0.0057785
 
 
 def test_the_asset_timeout_cancels_a_run_that_takes_too_long(
@@ -288,3 +345,29 @@ def test_auto_fails_over_when_a_platform_refuses_capacity(aws: AwsEmulator, tmp_
     fired = [e["fault"] for e in aws.events() if e["event"] == "fault" and e["t"] >= started]
     assert fired.count("capacity_errors") == 2
     assert metadata(result, "counts")["platform"] == "emr_serverless"
+
+
+def test_cancel_and_list_calls_wait_out_their_bursts_too(aws: AwsEmulator) -> None:
+    """The kinds a successful run does not make, through paasport's own boto3 clients: each
+    call meets a throttle and a server error, botocore retries, and the service's real
+    answer comes back (no such run: the retried call reached the service)."""
+    from botocore.exceptions import ClientError
+
+    from paasport.platforms.aws.common import boto_client
+
+    # two bursts of each kind: two list calls below meet one each
+    aws.set_faults(
+        Faults(call_throttles=2, server_errors=2, burst=2, burst_calls={"cancel", "list"})
+    )
+    started = time.time()
+    serverless = boto_client("emr-serverless", "us-east-1")
+    with pytest.raises(ClientError) as caught:
+        serverless.cancel_job_run(applicationId=aws.application_id, jobRunId="00000000000000")
+    assert caught.value.response["Error"]["Code"] != "ThrottlingException"
+    assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 2
+    apps = serverless.list_applications()
+    assert apps["ResponseMetadata"]["RetryAttempts"] == 2 and apps["applications"]
+    glue = boto_client("glue", "us-east-1")  # the JSON protocol: throttled with HTTP 400
+    assert glue.list_jobs()["ResponseMetadata"]["RetryAttempts"] == 2
+    assert_bursts_fired(aws, started, ("cancel", "list"))
+    aws.set_faults(Faults())

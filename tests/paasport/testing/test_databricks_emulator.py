@@ -67,12 +67,18 @@ def fired(workspace: DatabricksEmulator, since: float) -> list[str]:
 def test_a_lost_submit_answer_is_retried_and_starts_exactly_one_run(
     workspace: DatabricksEmulator, tmp_path: Path
 ) -> None:
-    workspace.set_faults(Faults(lost_answers=1, throttles=2))
+    # on the way, a burst of 429 and 503 at every kind of call (submit, get, DBFS): the first
+    # call of each kind is answered throttled, then unavailable, then served
+    bursts = {"call_throttles": 1, "server_errors": 1, "burst": 2}
+    workspace.set_faults(Faults(lost_answers=1, throttles=2, **bursts))
     before, started = len(workspace.submitted()), time.time()
     result = run(workspace, "databricks", tmp_path / "out", cluster_log_path="dbfs:/cluster-logs")
     assert result.success, error_text(result, "counts")
     assert fired(workspace, started).count("lost_answers") == 1
     assert fired(workspace, started).count("throttles") == 2  # 429s the SDK waited out
+    counts = workspace.faults_fired(started)
+    for kind in ("submit", "get", "storage"):  # the SDK's own retries waited each burst out
+        assert counts[f"call_throttles:{kind}"] >= 1 and counts[f"server_errors:{kind}"] >= 1
     calls = [c for c in workspace.workspace.calls if c[1] == "/api/2.2/jobs/runs/submit"]  # type: ignore[union-attr]
     assert len(calls) >= 2  # the SDK sent the submission again...
     assert len(workspace.submitted()) == before + 1  # ...and the workspace ran it once
@@ -215,3 +221,46 @@ def test_an_artifact_uploaded_by_many_runs_at_once_lands_once(
     assert listed == ["/race/artifacts/abc/job.py"]  # no staging file left behind
     with client.dbfs.download("/race/artifacts/abc/job.py") as got:
         assert got.read() == local.read_bytes()
+
+
+def test_a_two_hour_run_completes_and_is_costed_at_two_hours(
+    workspace: DatabricksEmulator, tmp_path: Path
+) -> None:
+    """Longer than the SDK's 20-minute wait and boto's 30-minute waiters: the workspace's clock
+    says the run took two hours (and some seconds); paasport's own wait sees it end, records
+    Databricks' durations and prices the cluster for all of it."""
+    workspace.set_faults(Faults(run_extra_s=7200))
+    result = run(workspace, "databricks", tmp_path / "out")
+    assert result.success, error_text(result, "counts")
+    assert sum(r["count"] for r in pq.read_table(tmp_path / "out").to_pylist()) == 700
+    meta = metadata(result, "counts")
+    assert 7200 <= meta["platform_run_s"] < 7200 + 120  # Databricks' execution_duration
+    assert meta["platform_facts"]["run_duration_s"] >= 7200
+    cost = meta["cost"]
+    assert 7200 <= cost["duration_s"] < 7200 + 180
+    hours = cost["duration_s"] / 3600
+    compute = sorted(line["quantity"] for line in cost["lines"] if line["part"] == "compute")
+    # the driver and the 2 workers as VMs for the whole two hours, and their DBUs as long
+    assert compute == [pytest.approx(hours), pytest.approx(2 * hours)]
+    dbus = sorted(line["quantity"] for line in cost["lines"] if line["part"] == "platform")
+    assert dbus == [pytest.approx(0.69 * hours), pytest.approx(2 * 0.69 * hours)]  # m5d.xlarge
+    assert meta["cost_usd_total"] == pytest.approx(
+        sum(line["usd"] for line in cost["lines"]), abs=1e-5
+    )
+
+
+def test_a_cancel_waits_out_its_burst_too(workspace: DatabricksEmulator) -> None:
+    """The kind a successful run does not make, through the SDK client paasport builds: a
+    429 and a 503 in a row, retried, then the workspace's real answer (no such run)."""
+    from databricks.sdk.errors import NotFound
+
+    from paasport.platforms.databricks.common import DatabricksProfile
+    from paasport.platforms.databricks.common import workspace as client_of
+
+    workspace.set_faults(Faults(call_throttles=1, server_errors=1, burst=2, burst_calls={"cancel"}))
+    started = time.time()
+    client = client_of(DatabricksProfile(platform="databricks", host=workspace.host))
+    with pytest.raises(NotFound):
+        client.jobs.cancel_run(987654)
+    counts = workspace.faults_fired(started)
+    assert counts["call_throttles:cancel"] == 1 and counts["server_errors:cancel"] == 1

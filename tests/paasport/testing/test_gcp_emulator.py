@@ -83,8 +83,10 @@ def test_partitions_at_once_on_per_run_clusters_through_faults(
     gcp: GcpEmulator, tmp_path: Path
 ) -> None:
     """Two partitions at once, each on its own cluster; on the way: throttled calls, a
-    cluster without zone capacity, a submission whose answer is lost, a slow start."""
-    gcp.set_faults(Faults(throttles=2, capacity_errors=1, lost_answers=1, slow_start_s=2))
+    cluster without zone capacity, a submission whose answer is lost, a slow start, and bursts
+    of 429 and 500/503 at every kind of call (create/submit, get, delete, GCS)."""
+    bursts = {"call_throttles": 1, "server_errors": 1, "burst": 2}
+    gcp.set_faults(Faults(throttles=2, capacity_errors=1, lost_answers=1, slow_start_s=2, **bursts))
     started = time.time()
     profile = gcp.profile(per_run_cluster=True)
     results: dict[str, dg.ExecuteInProcessResult] = {}
@@ -117,6 +119,11 @@ def test_partitions_at_once_on_per_run_clusters_through_faults(
     assert sorted(m["platform_facts"]["attempts"] for m in metas.values()) == [1, 2]
     assert fired(gcp, started).count("capacity_errors") == 1
     assert fired(gcp, started).count("throttles") == 2  # retried by the client, invisible
+    # every kind of call met a whole burst (a 429 and a 5xx in a row), waited out by
+    # google-api-core's Retry (Dataproc) and google-cloud-storage's (GCS)
+    counts = gcp.faults_fired(started)
+    for kind in ("submit", "get", "cancel", "storage"):
+        assert counts[f"call_throttles:{kind}"] >= 1 and counts[f"server_errors:{kind}"] >= 1
     # the lost answer was retried with the same request id: one job per partition, no more
     submitted = events(gcp, "job_submitted", started)
     assert len(submitted) == 2 and fired(gcp, started).count("lost_answers") == 1
@@ -259,3 +266,22 @@ def _wait_for(check: Any, timeout_s: float, what: str) -> None:
         if time.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.3)
+
+
+def test_list_and_cancel_calls_wait_out_their_bursts_too(gcp: GcpEmulator) -> None:
+    """The kinds a run may not make, with the Retry paasport passes to every Dataproc call:
+    a 429 and a 500 in a row, retried, then the real answer."""
+    from paasport.platforms.gcp.common import api_retry
+
+    gcp.set_faults(
+        Faults(call_throttles=2, server_errors=2, burst=2, burst_calls={"list", "cancel"})
+    )
+    started = time.time()
+    jobs, retry = gcp.jobs(), api_retry(30.0)
+    listed = jobs.list_jobs(project_id=PROJECT, region=REGION, retry=retry)
+    assert isinstance(list(listed), list)
+    with pytest.raises(gexc.NotFound):
+        jobs.cancel_job(project_id=PROJECT, region=REGION, job_id="no-such-job", retry=retry)
+    counts = gcp.faults_fired(started)
+    for kind in ("list", "cancel"):
+        assert counts[f"call_throttles:{kind}"] >= 1 and counts[f"server_errors:{kind}"] >= 1

@@ -59,9 +59,20 @@ def aws_probe(what: str, call: Callable[[], Any], fix: str) -> Check:
     return probe(what, call, fix, aws_error)
 
 
+#: botocore's retries of every call paasport makes: the standard mode retries throttling
+#: (ThrottlingException, SlowDown...) and transient errors (HTTP 500, 502, 503, 504) with
+#: exponential backoff and jitter (up to 20 s a wait). Ten attempts outlast a burst of nine
+#: failures of one call. A retried submit never runs twice: AWS refuses a throttled or failed
+#: call before it does anything, and EMR Serverless / EMR on EKS submits also carry a client
+#: token that botocore fills in once per call and sends again with each retry.
+RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 10}
+#: in the User-Agent of every call (as `app/paasport`): who is calling, for CloudTrail and for
+#: the emulator, which injects storage faults into paasport's own calls only
+APP_ID = "paasport"
+
+
 def boto_client(service: str, region: str) -> Any:
-    # standard retry mode backs off on throttling and transient errors
-    config = Config(retries={"mode": "standard", "max_attempts": 10})
+    config = Config(retries=RETRIES, user_agent_appid=APP_ID)
     return boto3.session.Session(region_name=region).client(service, config=config)
 
 

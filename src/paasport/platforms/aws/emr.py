@@ -32,7 +32,9 @@ from paasport.platforms.aws.emr_config import (
     pipes_env_configurations,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
+from paasport.platforms.launch_records import record_ids
 from paasport.platforms.packaging import Artifacts
+from paasport.platforms.remote import MAX_BACKOFF_S
 
 TERMINAL = {"TERMINATED", "TERMINATED_WITH_ERRORS"}
 
@@ -65,7 +67,7 @@ class EmrProfile(AwsProfile):
     configurations: list[dict[str, Any]] = Field(default_factory=list)
     bootstrap_actions: list[dict[str, Any]] = Field(default_factory=list)
     capacity_retries: int = Field(3, ge=0)
-    retry_backoff_s: float = Field(30.0, ge=0)
+    retry_backoff_s: float = Field(30.0, ge=0, le=MAX_BACKOFF_S)
 
 
 def _fleet(role: str, types: list[str], on_demand: int, spot: int, p: EmrProfile) -> dict[str, Any]:
@@ -185,6 +187,11 @@ def instance_summary(params: dict[str, Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def terminate(client: Any, cluster_id: str) -> Any:
+    """End the cluster: the asset timeout, an interrupted run and `paasport gc` alike."""
+    return client.terminate_job_flows(JobFlowIds=[cluster_id])
+
+
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesEMRClient
 
@@ -205,13 +212,14 @@ def _client_class() -> type[Any]:
 
         def _wait_for_completion(self, context: Any, response: Any) -> Any:
             cluster_id = response["JobFlowId"]
+            record_ids(emr_cluster_id=cluster_id)
             self.wait(
                 context,
                 f"emr {cluster_id}",
                 lambda: self.client.describe_cluster(ClusterId=cluster_id),
                 lambda r: str(r["Cluster"]["Status"]["State"]),
                 TERMINAL,
-                lambda: self.client.terminate_job_flows(JobFlowIds=[cluster_id]),
+                lambda: terminate(self.client, cluster_id),
             )
             assert self.waited is not None
             cluster = self.waited.response["Cluster"]

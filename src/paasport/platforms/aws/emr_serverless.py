@@ -6,6 +6,7 @@ asks for a dashboard URL on every RUNNING poll) and records the billed usage the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -29,6 +30,7 @@ from paasport.platforms.aws.common import (
     spark_resources,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
+from paasport.platforms.launch_records import record_ids
 from paasport.platforms.packaging import Artifacts
 
 TERMINAL = {"SUCCESS", "FAILED", "CANCELLED"}
@@ -71,19 +73,35 @@ def start_job_run_params(
     return params
 
 
+def job_run(client: Any, ids: Mapping[str, str]) -> Any:
+    """The job run's answer; `ids` as the launch record holds them."""
+    return client.get_job_run(applicationId=ids["application_id"], jobRunId=ids["job_run_id"])
+
+
+def state_of(response: Any) -> str:
+    return str(response["jobRun"]["state"])
+
+
+def cancel(client: Any, ids: Mapping[str, str]) -> Any:
+    """Cancel the job run: the asset timeout, an interrupted run and `paasport gc` alike."""
+    return client.cancel_job_run(applicationId=ids["application_id"], jobRunId=ids["job_run_id"])
+
+
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesEMRServerlessClient
 
     class Client(WaitingClient, PipesEMRServerlessClient):
         def _wait_for_completion(self, context: Any, start_response: Any) -> Any:
-            app, run_id = start_response["applicationId"], start_response["jobRunId"]
+            run_id = start_response["jobRunId"]
+            ids = {"application_id": start_response["applicationId"], "job_run_id": run_id}
+            record_ids(**ids)
             response = self.wait(
                 context,
                 f"emr-serverless {run_id}",
-                lambda: self.client.get_job_run(applicationId=app, jobRunId=run_id),
-                lambda r: str(r["jobRun"]["state"]),
+                lambda: job_run(self.client, ids),
+                state_of,
                 TERMINAL,
-                lambda: self.client.cancel_job_run(applicationId=app, jobRunId=run_id),
+                lambda: cancel(self.client, ids),
             )
             job = response["jobRun"]
             if job["state"] != "SUCCESS":

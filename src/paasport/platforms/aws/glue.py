@@ -7,6 +7,7 @@ replaces the fixed 5-second wait and records DPU-seconds, execution time and wor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from dagster_aws.pipes import PipesS3ContextInjector
@@ -26,6 +27,7 @@ from paasport.platforms.aws.common import (
     run_client,
 )
 from paasport.platforms.base import Capabilities, LaunchRequest, ProfileBase, RunFacts
+from paasport.platforms.launch_records import record_ids
 from paasport.platforms.packaging import Artifacts
 
 TERMINAL = {"FAILED", "SUCCEEDED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"}
@@ -95,6 +97,22 @@ def ensure_job(glue: Any, p: GlueProfile, name: str, art: Artifacts) -> None:
         glue.update_job(JobName=name, JobUpdate=update)
 
 
+def job_run(client: Any, ids: Mapping[str, str]) -> Any:
+    """The job run's answer; `ids` as the launch record holds them."""
+    return client.get_job_run(JobName=ids["glue_job_name"], RunId=ids["glue_job_run_id"])
+
+
+def state_of(response: Any) -> str:
+    return str(response["JobRun"]["JobRunState"])
+
+
+def cancel(client: Any, ids: Mapping[str, str]) -> Any:
+    """Stop the job run: the asset timeout, an interrupted run and `paasport gc` alike."""
+    return client.batch_stop_job_run(
+        JobName=ids["glue_job_name"], JobRunIds=[ids["glue_job_run_id"]]
+    )
+
+
 def _client_class() -> type[Any]:
     from dagster_aws.pipes import PipesGlueClient
 
@@ -102,13 +120,15 @@ def _client_class() -> type[Any]:
         context: Any = None  # the base class's wait gets no context; set before run
 
         def _wait_for_job_run_completion(self, job_name: str, run_id: str) -> Any:
+            ids = {"glue_job_name": job_name, "glue_job_run_id": run_id}
+            record_ids(**ids)
             return self.wait(
                 self.context,
                 f"glue {job_name} {run_id}",
-                lambda: self._client.get_job_run(JobName=job_name, RunId=run_id),
-                lambda r: str(r["JobRun"]["JobRunState"]),
+                lambda: job_run(self._client, ids),
+                state_of,
                 TERMINAL,
-                lambda: self._client.batch_stop_job_run(JobName=job_name, JobRunIds=[run_id]),
+                lambda: cancel(self._client, ids),
             )
 
     return Client

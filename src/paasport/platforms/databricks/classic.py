@@ -31,7 +31,7 @@ from paasport.platforms.databricks.common import (
     submit_args,
 )
 from paasport.platforms.packaging import Artifacts
-from paasport.platforms.remote import run_client
+from paasport.platforms.remote import MAX_BACKOFF_S, run_client
 
 #: tells the job where Databricks delivers this cluster's logs (the job adds DB_CLUSTER_ID)
 LOG_DESTINATION_VAR = "PAASPORT_CLUSTER_LOG_DESTINATION"
@@ -77,7 +77,7 @@ class DatabricksClassicProfile(DatabricksProfile):
     )
     #: a new cluster that cannot start for lack of cloud capacity is tried again this often
     capacity_retries: int = Field(2, ge=0)
-    retry_backoff_s: float = Field(30.0, ge=0)
+    retry_backoff_s: float = Field(30.0, ge=0, le=MAX_BACKOFF_S)
 
     def location(self) -> str | None:
         # an existing cluster's machines are not ours to place

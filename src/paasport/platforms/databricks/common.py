@@ -33,6 +33,7 @@ from databricks.sdk.service import jobs
 from pydantic import Field, field_validator
 
 from paasport.platforms.base import LaunchRequest, RunFacts
+from paasport.platforms.launch_records import record_ids
 from paasport.platforms.packaging import ArtifactStore
 from paasport.platforms.remote import (
     NamesStoreInContext,
@@ -75,6 +76,10 @@ class DatabricksProfile(RemoteProfile):
 
 
 def workspace(profile: DatabricksProfile) -> WorkspaceClient:
+    # The SDK's own retries cover every call paasport makes (Jobs, DBFS, Files): a 429 or a
+    # 503 is retried after its Retry-After, a dropped connection after a backoff, for up to
+    # `retry_timeout_seconds` (300 s) a call. A runs/submit retried after its answer was lost
+    # starts no second run: each launch sends one idempotency token (`submit_args`).
     return WorkspaceClient(host=profile.host, profile=profile.config_profile)
 
 
@@ -216,6 +221,7 @@ class FixedClient(WaitingClient):
         return enriched
 
     def _poll_til_success(self, context: Any, run_id: int) -> None:
+        record_ids(databricks_run_id=str(run_id))
         api = self.client.jobs  # type: ignore[attr-defined]
         try:
             run = self.wait(

@@ -7,7 +7,10 @@ emulator: a plain-http endpoint on this machine gets anonymous credentials.
 
 from __future__ import annotations
 
+import json
+import random
 import re
+import string
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -18,12 +21,15 @@ from urllib.parse import urlparse
 # the `gcp` extra: importing the platform fails early, naming the extra, when it is missing
 import dagster_gcp.pipes
 from google.api_core import exceptions as gexc
+from google.api_core.client_info import ClientInfo
 from google.api_core.retry import Retry, if_exception_type
 from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
 from pydantic import Field, field_validator
 
 from paasport.platforms.base import LaunchRequest
 from paasport.platforms.remote import (
+    MAX_BACKOFF_S,
     CapacityError,
     NamesStoreInContext,
     RemoteProfile,
@@ -46,7 +52,7 @@ class GcpProfile(RemoteProfile):
     bucket: str = Field(pattern=GCS_BUCKET, description="artifacts and Pipes messages go here")
     labels: dict[str, str] = Field(default_factory=dict, description="GCP labels (cost)")
     #: how long throttled or unavailable API calls are retried (with backoff) before failing
-    api_retry_s: float = Field(300.0, gt=0)
+    api_retry_s: float = Field(300.0, gt=0, le=MAX_BACKOFF_S)
 
     def location(self) -> str | None:
         return f"gcp:{self.region}"
@@ -92,7 +98,11 @@ def credentials_for(endpoint: str) -> Any:
 
 
 def api_retry(total_s: float) -> Retry:
-    """Retry throttling (429), unavailability and transient server errors with backoff."""
+    """Retry throttling (429), unavailability and transient server errors with backoff.
+
+    Passed to every Dataproc call (google-api-core's default retries neither 429 nor, on
+    most methods, 500). Retried creates and submits carry a request id, so one that was
+    carried out before its answer was lost is not carried out twice."""
     return Retry(
         predicate=if_exception_type(
             gexc.TooManyRequests,
@@ -108,9 +118,16 @@ def api_retry(total_s: float) -> Retry:
     )
 
 
+#: in the User-Agent of paasport's GCS calls: who is calling, in audit logs and for the
+#: emulator, which injects storage faults into paasport's own calls only
+USER_AGENT = "paasport/1"
+
+
 def gcs_client(profile: GcpProfile) -> storage.Client:
-    # STORAGE_EMULATOR_HOST, when set, points this client at an emulator (anonymously)
-    return storage.Client(project=profile.project)
+    # STORAGE_EMULATOR_HOST, when set, points this client at an emulator (anonymously).
+    # Its reads, exists() and conditional writes retry 429 and 5xx with the library's
+    # DEFAULT_RETRY; paasport's writes are all conditional (see GcsStore, GcsContextInjector)
+    return storage.Client(project=profile.project, client_info=ClientInfo(user_agent=USER_AGENT))
 
 
 def split_gs(uri: str) -> tuple[str, str]:
@@ -169,7 +186,24 @@ def cost_labels(profile: GcpProfile, request: LaunchRequest, code_version: str) 
     return sanitize_labels({**cost_tags(profile, request, code_version), **profile.labels})
 
 
-class GcsContextInjector(NamesStoreInContext, dagster_gcp.pipes.PipesGCSContextInjector):
+class RetriedGcsContextInjector(dagster_gcp.pipes.PipesGCSContextInjector):
+    """Dagster's GCS context injector writes the context unconditionally, which
+    google-cloud-storage never retries (a write is not idempotent): one 503 failed the launch.
+    The key is new (random), so `if_generation_match=0` makes the write conditional, and the
+    library retries it on 429 and 5xx; the delete after the run is retried too."""
+
+    @contextmanager
+    def inject_context(self, context: Any) -> Iterator[dict[str, Any]]:
+        key_prefix = (self.key_prefix or "") + "".join(random.choices(string.ascii_letters, k=30))
+        key = f"{key_prefix}/context.json"
+        blob = self.client.bucket(self.bucket).blob(key)
+        blob.upload_from_string(json.dumps(context), if_generation_match=0)
+        yield {"bucket": self.bucket, "key": key}
+        with suppress(gexc.NotFound):
+            blob.delete(retry=DEFAULT_RETRY)
+
+
+class GcsContextInjector(NamesStoreInContext, RetriedGcsContextInjector):
     store = "gcs"
 
 

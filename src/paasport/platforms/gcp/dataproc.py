@@ -37,8 +37,10 @@ from paasport.platforms.gcp.common import (
     sanitize_labels,
     tail_of_blobs,
 )
+from paasport.platforms.launch_records import record_ids
 from paasport.platforms.packaging import Artifacts, ArtifactStore
 from paasport.platforms.remote import (
+    MAX_BACKOFF_S,
     RemotePlatform,
     WaitingClient,
     run_client,
@@ -94,7 +96,7 @@ class DataprocProfile(GcpProfile):
     # every run
     api_endpoint: str | None = Field(None, description="default: <region>-dataproc.googleapis.com")
     capacity_retries: int = Field(3, ge=0)
-    retry_backoff_s: float = Field(30.0, ge=0)
+    retry_backoff_s: float = Field(30.0, ge=0, le=MAX_BACKOFF_S)
 
     @field_validator("worker_count")
     @classmethod
@@ -433,10 +435,13 @@ class DataprocPlatform(RemotePlatform[DataprocProfile]):
                 cluster_name = p.cluster_name
             else:
                 cluster_name = per_run_cluster_name(request)
+                # named by paasport: recorded before it exists, so no crash leaves it unknown
+                record_ids(dataproc_created_cluster=cluster_name)
                 cluster = self._create_cluster(
                     context, clusters, cluster_name, labels, request, retry, created
                 )
             job_id = job_id_for(request)
+            record_ids(dataproc_job_id=job_id)
             submit = submit_request(p, request, artifacts, cluster_name, labels, job_id)
             left = (
                 None

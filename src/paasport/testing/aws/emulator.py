@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from paasport.java import java_env
+from paasport.testing.aws.call_faults import s3_call_fault
 from paasport.testing.emulators import EMULATED_POLLING
-from paasport.testing.faults import FaultJournal
+from paasport.testing.faults import FaultBook, FaultJournal
 from paasport.testing.isolation import isolated_env, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 from paasport.testing.seaweed import SeaweedS3
@@ -52,6 +53,10 @@ class AwsEmulator(FaultJournal, Service):
         self.slots = slots
         self.port = free_port()
         self.s3 = SeaweedS3(self.workdir / "s3", access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        # S3's share of the faults: its own book on the same files (it serves storage only)
+        self.s3.call_fault = s3_call_fault(
+            FaultBook(self.workdir / "faults.json", self.workdir / "events.jsonl")
+        )
         self._server: ServerProcess | None = None
         self._env = EnvOverlay()
         self.application_id = ""

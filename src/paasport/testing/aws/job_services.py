@@ -61,11 +61,13 @@ class JobRunDriver(Driver):
             t = self.track(key)
             if t.done:
                 continue
+            state = self.get_state(record)
             if not hasattr(record, "_paasport_seen"):
                 record._paasport_seen = True
-                self.set_state(record, self.queued)
-                continue
-            state = self.get_state(record)
+                # a run cancelled before the first tick saw it stays cancelled (was requeued)
+                if state not in self.cancelling and state != self.cancelled:
+                    self.set_state(record, self.queued)
+                    continue
             if state in self.cancelling or state == self.cancelled:
                 self.cancel(key, t, "cancelled by request")
                 self.set_state(record, self.cancelled)
@@ -118,6 +120,7 @@ class EmrServerlessDriver(JobRunDriver):
 
     def finish(self, record: Any, t: Tracked, ok: bool, message: str) -> None:
         seconds = time.time() - getattr(record, "_paasport_started", time.time())
+        seconds += self.node.faults.current().run_extra_s  # a long run in seconds of test time
         record.total_execution_duration_seconds = round(seconds)
         record.updated_at = now_dt()
         record.state_details = message
@@ -233,6 +236,7 @@ class GlueDriver(JobRunDriver):
     def finish(self, record: Any, t: Tracked, ok: bool, message: str) -> None:
         started = getattr(record, "_paasport_started", None)
         seconds = time.time() - started if started else 0.0
+        seconds += self.node.faults.current().run_extra_s  # a long run in seconds of test time
         record.completed_on = now_dt()
         workers = record.number_of_workers or 2
         dpu = GLUE_DPU.get(record.worker_type or "G.1X", 1.0)

@@ -154,8 +154,42 @@ def patch_initial_states() -> None:
         cls.start_job_run = start_job_run  # type: ignore[method-assign]
 
 
+def patch_client_tokens(faults: FaultBook) -> None:
+    """EMR Serverless's StartJobRun honours its clientToken, as AWS does (moto stores it and
+    starts another run): the same token again gets the run it started. botocore fills the
+    token in once per call and sends it again with every retry, so a submission carried out
+    whose answer was lost (`lost_answers`: an HTTP 500 after the run exists) is retried safely.
+    """
+    from moto.emrserverless.models import EMRServerlessBackend
+    from moto.emrserverless.responses import EMRServerlessResponse
+
+    start = EMRServerlessBackend.start_job_run
+    lock = threading.Lock()
+
+    def start_once(self: Any, application_id: str, client_token: str, **kw: Any) -> Any:
+        with lock:
+            for run in self.job_runs.get(application_id, []):
+                if client_token and run.client_token == client_token:
+                    return run
+            return start(self, application_id=application_id, client_token=client_token, **kw)
+
+    EMRServerlessBackend.start_job_run = start_once  # type: ignore[assignment]
+    answer = EMRServerlessResponse.start_job_run
+
+    def start_job_run(self: Any) -> Any:
+        result = answer(self)
+        if faults.take("lost_answers"):
+            error = JsonRESTError("InternalServerException", "Internal server error.")
+            error.code = 500
+            raise error
+        return result
+
+    EMRServerlessResponse.start_job_run = start_job_run  # type: ignore[method-assign]
+
+
 def apply_all(faults: FaultBook) -> None:
     patch_initial_states()
+    patch_client_tokens(faults)
     patch_glue()
     patch_emr_instances()
     patch_throttling(faults)

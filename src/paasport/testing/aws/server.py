@@ -38,6 +38,7 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     from paasport.testing.aws import moto_patches
+    from paasport.testing.aws.call_faults import ControlPlaneFaults
     from paasport.testing.aws.job_services import DRIVERS
     from paasport.testing.aws.services import ACCOUNT, Driver, Node
     from paasport.testing.faults import FaultBook
@@ -47,7 +48,8 @@ def main() -> None:
 
     class RecordingMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = RecordingWsgi(DomainDispatcherApplication(create_backend_app), requests)
+            moto_app = DomainDispatcherApplication(create_backend_app)
+            app = RecordingWsgi(ControlPlaneFaults(moto_app, faults), requests)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from paasport.testing.databricks.runs import EXISTING_CLUSTER_ID, RunBook
 from paasport.testing.databricks.storage import Storage, StorageError
-from paasport.testing.faults import FaultBook
+from paasport.testing.faults import CallKind, FaultBook
 from paasport.testing.isolation import RequestLog
 
 
@@ -40,6 +40,18 @@ class Workspace:
     def record(self, method: str, path: str) -> None:
         with self._lock:
             self.calls.append((method, path))
+
+
+def call_kind(method: str, path: str) -> CallKind:
+    """Which kind of call a request is, for bursts of faults."""
+    if path.startswith(("/api/2.0/dbfs/", "/api/2.0/fs/")):
+        return "storage"
+    op = path.rsplit("/", 1)[-1]
+    if op in ("submit", "create"):
+        return "submit"
+    if op in ("cancel", "cancel-all", "delete", "terminate"):
+        return "cancel"
+    return "list" if op == "list" else "get"
 
 
 def serve(workspace: Workspace) -> ThreadingHTTPServer:
@@ -85,12 +97,25 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"workspace_id": "1234567890", "cloud": "aws", "emulated": True})
         if self.headers.get("Authorization") != f"Bearer {self.workspace.token}":
             return self._error(401, "UNAUTHENTICATED", "Invalid access token.")
+        if self._call_fault(method, path):
+            return
         try:
             self._route(method, path)
         except StorageError as exc:
             self._error(exc.status, exc.code, exc.message)
         except KeyError as exc:
             self._error(400, "INVALID_PARAMETER_VALUE", f"unknown or missing {exc}")
+
+    def _call_fault(self, method: str, path: str) -> bool:
+        """Answer the call as throttled or unavailable when the faults say so, before doing
+        anything (as Databricks' front end does): True when it was answered."""
+        fault = self.workspace.faults.take_call(call_kind(method, path), f"{method} {path}")
+        if fault == "call_throttles":
+            self._error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests.", retry_after=1)
+        elif fault == "server_errors":
+            # Databricks' answer when a service behind the API is overloaded or restarting
+            self._error(503, "TEMPORARILY_UNAVAILABLE", "Service unavailable.", retry_after=1)
+        return fault is not None
 
     def _json(self, value: Any, status: int = 200) -> None:
         data = json.dumps(value).encode()

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from google.cloud import dataproc_v1 as dp
 
-from paasport.testing.faults import FaultBook
+from paasport.testing.faults import CallKind, FaultBook
 from paasport.testing.isolation import RequestLog
 from paasport.testing.spark_runner import Fetcher, SparkRun, job_env, tail
 
@@ -121,6 +121,7 @@ class Backend:
     jobs: dict[tuple[str, str], JobRecord] = field(default_factory=dict)
     operations: dict[str, tuple[str, tuple[str, str, str]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _server_errors: int = 0
 
     # ---- events and faults
 
@@ -140,6 +141,24 @@ class Backend:
                 f"Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
                 f"minute per region' of service 'dataproc.googleapis.com' ({method})",
             )
+
+    def maybe_fail_call(self, method: str, rest: str) -> None:
+        """Bursts of throttled and failed calls of every kind, answered before anything is
+        done (as Google's front ends do), so the client's retry is safe."""
+        kind = dataproc_call_kind(method, rest)
+        fault = self.faults.take_call(kind, f"{method} {rest}")
+        if fault == "call_throttles":
+            raise ApiError(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute per "
+                f"region' of service 'dataproc.googleapis.com' ({method} {rest})",
+            )
+        if fault == "server_errors":
+            self._server_errors += 1
+            if self._server_errors % 2:
+                raise ApiError(500, "INTERNAL", "Internal error encountered.")
+            raise ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
 
     # ---- clusters
 
@@ -452,6 +471,7 @@ def make_handler(
                     raise ApiError(404, "NOT_FOUND", f"no such method {url.path}")
                 route = self._route(match["project"], match["region"], match["rest"], query, body)
                 backend.maybe_throttle(f"{self.command} {match['rest']}")
+                backend.maybe_fail_call(self.command, match["rest"])
                 with backend.lock:
                     answer = route()
                 self._answer(200, answer)
@@ -509,6 +529,17 @@ def make_handler(
         do_GET = do_POST = do_DELETE = _handle
 
     return Handler
+
+
+def dataproc_call_kind(method: str, rest: str) -> CallKind:
+    """Which kind of call a Dataproc request is, for bursts of faults."""
+    if rest in ("jobs:submit", "clusters") and method == "POST":
+        return "submit"
+    if rest in ("jobs", "clusters") and method == "GET":
+        return "list"
+    if rest.endswith(":cancel") or method == "DELETE":
+        return "cancel"
+    return "get"
 
 
 def list_jobs(b: Backend, project: str, region: str, query: dict[str, str]) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from typing import Any
 
 from paasport.java import java_env
 from paasport.testing.emulators import EMULATED_POLLING
-from paasport.testing.faults import FaultJournal
-from paasport.testing.gcp.storage import GcsEmulator
+from paasport.testing.faults import FaultBook, FaultJournal
+from paasport.testing.gcp.storage import GcsEmulator, gcs_call_fault
 from paasport.testing.isolation import isolated_env, no_proxy_for_loopback
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 
@@ -44,6 +44,10 @@ class GcpEmulator(FaultJournal, Service):
         self.slots = slots
         self.port = free_port()
         self.gcs = GcsEmulator(self.workdir / "gcs")
+        # GCS's share of the faults: its own book on the same files (it serves storage only)
+        self.gcs.call_fault = gcs_call_fault(
+            FaultBook(self.workdir / "faults.json", self.workdir / "events.jsonl")
+        )
         self._server: ServerProcess | None = None
         self._env = EnvOverlay()
 
