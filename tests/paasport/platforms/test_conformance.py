@@ -33,6 +33,7 @@ from paasport.cli.main import app
 from paasport.dagster import PaasportResource, spark_asset
 from paasport.job.params import DEFAULT_PLATFORM
 from paasport.job.redact import REDACTED
+from paasport.platforms.launch_records import search_dirs
 from paasport.platforms.registry import REGISTRY
 from paasport.testing import EmulatorPool
 from support.secrets import PLANTED_CONF, environment_secrets, leaks, planted_secrets
@@ -101,6 +102,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dagster_home")
 
 
+def launch_records() -> list[Path]:
+    """Where launches are recorded (for `paasport gc`), wherever the suite puts them."""
+    return [d for d in search_dirs(dg.DagsterInstance.ephemeral()) if d.exists()]
+
+
 def materialize(
     sample: SampleInfo, out: Path, names: list[str], profile: dict[str, Any] | None, home: Path
 ) -> dict[str, Any]:
@@ -160,7 +166,7 @@ def test_same_partition_same_result(
     # the secret setting reached Spark (it is in Spark's own record) and was recorded redacted;
     # no secret of the run (the emulator's credentials are set while it runs) was written
     assert meta["spark_conf"][next(iter(PLANTED_CONF))] == REDACTED
-    assert leaks([home, out], secrets | environment_secrets()) == []
+    assert leaks([home, out, *launch_records()], secrets | environment_secrets()) == []
     # the scan reads where the run's records are: the setting's name is found there
     assert leaks([home], [next(iter(PLANTED_CONF))])
 
@@ -253,4 +259,4 @@ def test_reports_hold_no_secret(
     (tmp_path / "shown.txt").write_text("\n".join(shown))
     assert (tmp_path / "report.html").stat().st_size > 0 and list((tmp_path / "png").iterdir())
     assert '"asset": "edges"' in shown[0] or '"asset":"edges"' in shown[0], shown[0][:500]
-    assert leaks([tmp_path, home], secrets) == []
+    assert leaks([tmp_path, home, *launch_records()], secrets) == []
