@@ -32,7 +32,7 @@ from paasport.platforms.registry import entry
 class Remote:
     """One remote thing a launch started: a job run or a cluster, and its state now."""
 
-    kind: str  # e.g. "emr cluster", "databricks run"
+    kind: str  # what it is, in the provider's words: "EMR cluster", "Databricks run"
     id: str
     state: str
     active: bool  # still running or starting (billing); False once ended or ending

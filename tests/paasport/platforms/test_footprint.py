@@ -1,5 +1,6 @@
 """What paasport knows about a platform lives in a few files: its provider folder's entry and
-module, its cost model, its emulator (and its provider's price file, which is data). A list or
+module, its cost model, its orphan finder (`paasport gc`), its emulator (and its provider's
+price file, which is data). A list or
 branch keyed by platform name elsewhere in src/ is knowledge in a second place, so this test
 counts the files that name each registered platform."""
 
@@ -13,7 +14,7 @@ import pytest
 from paasport.platforms import REGISTRY, platform_names
 
 SRC = Path(__file__).parents[3] / "src" / "paasport"
-MOST_FILES = 5
+MOST_FILES = 6
 #: platform names that are also plain words or library names in code and prose ("a local
 #: path", "connect to"): for these only a quoted name counts as naming the platform
 WORDS = {"local", "connect", "databricks"}
@@ -38,7 +39,7 @@ def files_naming(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", platform_names())
-def test_at_most_five_files_in_src_name_a_platform(name: str) -> None:
+def test_at_most_six_files_in_src_name_a_platform(name: str) -> None:
     found = files_naming(name)
     assert len(found) <= MOST_FILES, f"{name} is named in {len(found)} files: {found}"
     provider = REGISTRY[name].provider.key
