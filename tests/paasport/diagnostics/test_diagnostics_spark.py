@@ -126,12 +126,16 @@ def test_gc_object_heavy_aggregation(spark: Any) -> None:
     from pyspark.sql import functions as F
 
     def work() -> None:
-        rows = spark.range(0, 600_000, numPartitions=2).withColumn("s", F.col("id").cast("string"))
-        rows.groupBy(F.col("id") % 2).agg(F.size(F.collect_list("s"))).collect()
+        # twice over 1.5M strings: one pass measured 0.15-0.7 s of GC here (10-39 %), too
+        # close to the thresholds to hold on a loaded machine; two passes average that out
+        for _ in range(2):
+            rows = spark.range(0, 1_500_000, numPartitions=2)
+            rows = rows.withColumn("s", F.col("id").cast("string"))
+            rows.groupBy(F.col("id") % 2).agg(F.size(F.collect_list("s"))).collect()
 
     meta = measure(spark, work)
     # lowered: 10 s of GC in total would take a long job; the share is the real default
-    found = failing(meta, gc_min_s=0.2)
+    found = failing(meta, gc_min_s=0.1)
     assert set(found) == {"spark_gc"}, meta["spark_gc_time_s"]
     assert found["spark_gc"].evidence["gc_ratio"] > 0.10
     assert found["spark_gc"].advice.startswith("spark.driver.memory=")

@@ -193,10 +193,11 @@ def test_a_failing_step_fails_the_asset(aws: AwsEmulator, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("platform", ["emr", "glue"])
-def test_eight_partitions_at_once(aws: AwsEmulator, tmp_path: Path, platform: str) -> None:
-    keys = [str(i) for i in range(1, 9)]
+def test_four_partitions_at_once(aws: AwsEmulator, tmp_path: Path, platform: str) -> None:
+    # four, not more: each is a spark-submit, and two cores run two at a time
+    keys = [str(i) for i in range(1, 5)]
     before = {o["Key"] for o in _objects(aws)}
-    # one process per partition, as Dagster's multiprocess executor or eight runs would do
+    # one process per partition, as Dagster's multiprocess executor or four runs would do
     results = run_partitions(JOB, tmp_path, aws.profile(platform), keys)
     for key in keys:  # every output is correct
         rows = pq.read_table(tmp_path / key).to_pylist()
@@ -204,7 +205,7 @@ def test_eight_partitions_at_once(aws: AwsEmulator, tmp_path: Path, platform: st
     new = {o["Key"] for o in _objects(aws)} - before
     # Pipes context and messages: one random location per run, none shared
     pipes_roots = {k.split("/")[0] for k in new if not k.startswith(("paasport/", "emr-logs/"))}
-    assert len(pipes_roots) >= 8
+    assert len(pipes_roots) >= 4
     # artifacts: content-addressed, written once, shared by the runs of this code version
     artifacts = [o["Key"] for o in _objects(aws) if o["Key"].startswith("paasport/artifacts/")]
     assert len(artifacts) == len(set(artifacts))
