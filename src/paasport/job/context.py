@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,9 +17,11 @@ from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
 from paasport.job.pipes_io import context_loader, message_writer, params_loader
 from paasport.job.session import (
+    CONNECT_UI_VAR,
     app_id,
     build_session,
     connect_facts,
+    connect_job_tag,
     effective_conf,
     is_connect,
 )
@@ -77,15 +80,21 @@ class JobContext:
 
 
 def _finish(ctx: JobContext, started: float) -> dict[str, Any]:
-    if is_connect(ctx.spark):
+    collecting = time.monotonic()
+    if is_connect(ctx.spark) and not os.environ.get(CONNECT_UI_VAR):
         # the driver's UI is on the server, out of the client's reach: no Spark numbers at all,
         # since zeros would read as measurements (0 output rows, 0 s of Spark time)
         meta: dict[str, Any] = {**connect_facts(ctx.spark)}
         meta["spark_metrics"] = "unavailable under Spark Connect"
     else:
-        sc = ctx.spark.sparkContext
-        collecting = time.monotonic()
-        meta = collect_metrics(sc.uiWebUrl, sc.applicationId).as_metadata()
+        if is_connect(ctx.spark):  # a shared server: only this session's jobs
+            app = app_id(ctx.spark)
+            ui, tag = os.environ[CONNECT_UI_VAR], connect_job_tag(ctx.spark)
+            meta = {**collect_metrics(ui, app, job_tag=tag).as_metadata(),
+                    **connect_facts(ctx.spark)}  # fmt: skip
+        else:
+            sc = ctx.spark.sparkContext
+            meta = collect_metrics(sc.uiWebUrl, sc.applicationId).as_metadata()
         meta["spark_metrics_s"] = round(time.monotonic() - collecting, 3)
         meta.setdefault("input_bytes", meta["spark_input_bytes"])
         meta.setdefault("output_rows", meta["spark_output_records"])

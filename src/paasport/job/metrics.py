@@ -381,19 +381,29 @@ def _read_sql(
 
 
 def collect_metrics(
-    ui_url: str | None, app_id: str, settle_s: float = 5.0, job_group: str | None = None
+    ui_url: str | None,
+    app_id: str,
+    settle_s: float = 5.0,
+    job_group: str | None = None,
+    job_tag: str | None = None,
 ) -> SparkRunMetrics:
     """Read jobs, stages, executors and SQL executions once the listener bus has caught up with
     the last action. With `job_group`, only that group's jobs, their stages and the SQL
-    executions that ran them (executors are the application's)."""
+    executions that ran them (executors are the application's); with `job_tag`, only the jobs
+    with a tag containing it (a Spark Connect session's jobs on a shared server)."""
     if not ui_url:
         return SparkRunMetrics(app_id=app_id, jobs=0, failed_jobs=0, spark_time_s=0.0, stages=[])
     client = SparkRestClient(ui_url, app_id)
     deadline = time.monotonic() + settle_s
+    some = job_group is not None or job_tag is not None  # not every job of the application
+
+    def wanted(job: Mapping[str, Any]) -> bool:
+        if job_group is not None and job.get("jobGroup") != job_group:
+            return False
+        return job_tag is None or any(job_tag in str(t) for t in job.get("jobTags") or [])
 
     def read_jobs() -> list[dict[str, Any]]:
-        jobs = client.get("/jobs")
-        return [j for j in jobs if job_group is None or j.get("jobGroup") == job_group]
+        return [j for j in client.get("/jobs") if wanted(j)]
 
     def settled(jobs: Sequence[Mapping[str, Any]]) -> bool:
         return not any(j.get("status") == "RUNNING" for j in jobs)
@@ -403,7 +413,7 @@ def collect_metrics(
     jobs = read_jobs()
     empty_deadline = time.monotonic() + min(settle_s, 1.0)
     while time.monotonic() < deadline:
-        if job_group is not None and not jobs and time.monotonic() < empty_deadline:
+        if some and not jobs and time.monotonic() < empty_deadline:
             time.sleep(0.05)
         elif settled(jobs):
             time.sleep(0.05)
@@ -423,7 +433,7 @@ def collect_metrics(
     for raw in client.get("/stages?details=false"):
         if raw.get("status") not in ("COMPLETE", "FAILED"):
             continue
-        if job_group is not None and int(raw["stageId"]) not in stage_ids:
+        if some and int(raw["stageId"]) not in stage_ids:
             continue
         quantiles: list[float] = []
         try:
@@ -452,7 +462,7 @@ def collect_metrics(
     except REST_ERRORS:
         metrics.executors = None
     try:
-        wanted_jobs = job_ids if job_group is not None else None
+        wanted_jobs = job_ids if some else None
         roots = _root_execution_ids(jobs)
         raws, truncated = _read_sql(client, wanted_jobs, roots)
         # an execution ends after its last job: wait for the listener to record that too

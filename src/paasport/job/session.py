@@ -127,6 +127,17 @@ def app_id(spark: SparkSession) -> str:
     return str(spark.sparkContext.applicationId)
 
 
+#: the Connect server's Spark UI (http://host:port), when the launcher knows it: the job reads
+#: its own session's Spark metrics there
+CONNECT_UI_VAR = "PAASPORT_CONNECT_SPARK_UI"
+
+
+def connect_job_tag(spark: SparkSession) -> str:
+    """What every job of this Connect session carries in its tags on the server (Spark tags
+    each with SparkConnect_OperationTag_User_<user>_Session_<session id>_Operation_<id>)."""
+    return f"_Session_{getattr(spark, 'session_id', '')}_"
+
+
 def connect_facts(spark: SparkSession) -> dict[str, str]:
     """What the Connect server says about itself and this client's session."""
     return {

@@ -53,6 +53,10 @@ class SparkConnectServer(Service):
     def url(self) -> str:
         return f"sc://{'localhost' if self.token else '127.0.0.1'}:{self.port}"
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.ui_port}"
+
     def start(self) -> SparkConnectServer:
         env = {
             **os.environ,
@@ -98,6 +102,7 @@ def emulate(platform: str) -> Iterator[dict[str, str]]:
     env.apply({PROFILE_TOKEN_VAR: f"connect-token-{secrets.token_hex(12)}"})
     try:
         with SparkConnectServer(token=os.environ[PROFILE_TOKEN_VAR]) as server:
-            yield {"platform": platform, "url": server.url, "token_env": PROFILE_TOKEN_VAR}
+            yield {"platform": platform, "url": server.url, "token_env": PROFILE_TOKEN_VAR,
+                   "ui_url": server.ui_url}  # fmt: skip
     finally:
         env.restore()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -53,7 +54,11 @@ def server() -> Iterator[SparkConnectServer]:
 
 
 def run(
-    server: SparkConnectServer, out: Path, token_env: str | None = TOKEN_VAR, **params: str
+    server: SparkConnectServer,
+    out: Path,
+    token_env: str | None = TOKEN_VAR,
+    ui: bool = False,
+    **params: str,
 ) -> dg.ExecuteInProcessResult:
     asset = spark_asset(
         name="counts", job=JOB, params={"output": str(out), **params}, checks=["has_rows"]
@@ -66,6 +71,7 @@ def run(
                 extra_profiles={
                     "c": {"platform": "connect", "url": server.url}
                     | ({"token_env": token_env} if token_env else {})
+                    | ({"ui_url": server.ui_url} if ui else {})
                 }
             )
         },
@@ -95,3 +101,28 @@ def test_output_is_swapped_atomically_without_a_jvm(
     assert run(server, out, n="70").success
     assert sum(r["count"] for r in pq.read_table(out).to_pylist()) == 70
     assert [p.name for p in tmp_path.iterdir()] == ["counts"]
+
+
+@pytest.mark.spark
+def test_with_the_servers_ui_a_job_measures_only_its_own_session(
+    server: SparkConnectServer, tmp_path: Path
+) -> None:
+    runs: list[dict[str, Any]] = []
+    for i in range(2):  # the second run shares the server with the first one's finished jobs
+        result = run(server, tmp_path / f"counts{i}", ui=True, n="700")
+        assert result.success
+        meta = result.asset_materializations_for_node("counts")[0].metadata
+        runs.append({k: getattr(v, "value", v) for k, v in meta.items()})
+    for meta in runs:
+        assert "spark_metrics" not in meta  # measured, not "unavailable"
+        assert meta["spark_time_s"] > 0 and meta["spark_stages"] > 0
+        assert meta["spark_app_id"] == runs[0]["spark_app_id"]  # one application: the server's
+    # the same work measured alike: the first session's jobs are not counted again
+    assert runs[1]["spark_jobs"] == runs[0]["spark_jobs"]
+    assert runs[1]["spark_tasks"] == runs[0]["spark_tasks"]
+    assert runs[1]["spark_connect_session_id"] != runs[0]["spark_connect_session_id"]
+
+
+def test_a_bad_ui_url_is_named() -> None:
+    with pytest.raises(ValidationError, match="ui_url"):
+        ConnectProfile(url="sc://h:15002", ui_url="127.0.0.1:4040")

@@ -19,6 +19,7 @@ import grpc_status  # noqa: F401
 import zstandard  # noqa: F401
 from pydantic import Field, field_validator
 
+from paasport.job.session import CONNECT_UI_VAR
 from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
 from paasport.platforms.checks import Checks, reachable
 from paasport.platforms.selfhosted.spark_submit import SparkSubmitPlatform, reported_metadata
@@ -35,6 +36,12 @@ class ConnectProfile(ProfileBase):
     url: str = Field(pattern=CONNECT_URL, description="sc://host:port of the Connect server")
     token_env: str | None = Field(
         None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="env var holding the access token"
+    )
+    ui_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/\s]+/?$",
+        description="the server's Spark UI (http://host:4040): each job reads its own session's "
+        "Spark metrics there; without it a run has no Spark numbers",
     )
 
     @field_validator("url")
@@ -57,6 +64,8 @@ class ConnectPlatform(SparkSubmitPlatform[ConnectProfile]):
 
     def extra_env(self) -> dict[str, str]:
         env = {"SPARK_REMOTE": self.profile.url}
+        if self.profile.ui_url:
+            env[CONNECT_UI_VAR] = self.profile.ui_url.rstrip("/")
         if self.profile.token_env:
             token = os.environ.get(self.profile.token_env)
             if not token:
