@@ -7,8 +7,9 @@ ways, each a fresh process as a user would start it:
 
 - ``bare``: ``spark-submit bench/jobs/tiny_bare.py`` (no Dagster);
 - ``pipes``: ``dagster asset materialize`` of a plain Dagster asset that runs the same work
-  through Dagster's own PipesSubprocessClient (no paasport);
-- ``paasport``: ``dagster asset materialize`` of a ``spark_asset`` on the local platform;
+  through Dagster's own PipesSubprocessClient (no paasport, Dagster's default executor);
+- ``paasport``: ``dagster asset materialize`` of a ``spark_asset`` on the local platform, in
+  definitions with paasport's ``single_step_in_process_executor``;
 - ``bare+archive``: ``bare`` with the class archive paasport's local platform maps into its
   driver JVM (``class_archive = true``), to show paasport's own overhead against an equally
   started JVM.
@@ -49,6 +50,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.instance.ref import InstanceRef
 from paasport.dagster import PaasportResource, spark_asset
+from paasport.dagster.executor import single_step_in_process_executor
 
 tiny = spark_asset(name="tiny", job={job!r}, params={{"output": {out!r} + "/paasport"}},
                    diagnostics=True)
@@ -64,24 +66,27 @@ defs = dg.Definitions(
     assets=[tiny, tiny_pipes],
     resources={{"paasport": PaasportResource(config_path={toml!r}),
                 "pipes": dg.PipesSubprocessClient()}},
+    executor={executor},
 )
 """
 
 
 def project(root: Path, env: dict[str, str]) -> Path:
-    """A project with both assets, its paasport.toml and a Dagster home; the definitions file."""
+    """A project with both assets, its paasport.toml and a Dagster home: definitions_paasport.py
+    runs its one-step runs in process (paasport's executor), definitions_pipes.py has Dagster's
+    default executor (a process per step), as a plain Dagster project would."""
     toml = root / "paasport.toml"
     toml.write_text('platform = "local"\n')
     home = root / ".dagster"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    defs = root / "definitions.py"
-    defs.write_text(DEFINITIONS.format(
-        job=str(JOBS / "tiny_job.py"), out=str(root / "out"), toml=str(toml),
-        submit=str(spark_home() / "bin" / "spark-submit"), args=SUBMIT_ARGS,
-        script=str(JOBS / "tiny_pipes.py"), env=env,
-    ))  # fmt: skip
-    return defs
+    for name, executor in (("paasport", "single_step_in_process_executor"), ("pipes", "None")):
+        (root / f"definitions_{name}.py").write_text(DEFINITIONS.format(
+            job=str(JOBS / "tiny_job.py"), out=str(root / "out"), toml=str(toml),
+            submit=str(spark_home() / "bin" / "spark-submit"), args=SUBMIT_ARGS,
+            script=str(JOBS / "tiny_pipes.py"), env=env, executor=executor,
+        ))  # fmt: skip
+    return root
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -120,7 +125,7 @@ def phases(instance: dg.DagsterInstance, started: float, wall: float) -> dict[st
     metrics = float(meta.get("spark_metrics_s", 0.0))
     return {
         "dagster start, definitions, run creation": marks["RUN_START"] - started,
-        "run start to step start (step process)": marks["STEP_START"] - marks["RUN_START"],
+        "run start to step start (executor)": marks["STEP_START"] - marks["RUN_START"],
         "step start to launch (resource, config, history)": marks["launch"] - marks["STEP_START"],
         "spark-submit to Pipes open (JVM, driver Python)": marks["pipes"] - marks["launch"],
         "SparkSession start": session,
@@ -139,14 +144,16 @@ def main() -> None:
     env = build_env({k: v for k, v in os.environ.items() if k.startswith("JAVA")})
     with tempfile.TemporaryDirectory(prefix="paasport-launch-") as tmp:
         root = Path(tmp)
-        defs = project(root, env)
+        project(root, env)
         run_env = {**os.environ, **env, "DAGSTER_HOME": str(root / ".dagster")}
         dagster = str(Path(sys.executable).with_name("dagster"))
         commands = {
             "bare": [str(spark_home() / "bin" / "spark-submit"), *SUBMIT_ARGS,
                      str(JOBS / "tiny_bare.py"), str(root / "out" / "bare")],
-            "pipes": [dagster, "asset", "materialize", "-f", str(defs), "--select", "tiny_pipes"],
-            "paasport": [dagster, "asset", "materialize", "-f", str(defs), "--select", "tiny"],
+            "pipes": [dagster, "asset", "materialize", "-f", str(root / "definitions_pipes.py"),
+                      "--select", "tiny_pipes"],
+            "paasport": [dagster, "asset", "materialize", "-f",
+                         str(root / "definitions_paasport.py"), "--select", "tiny"],
             "bare+archive": [str(spark_home() / "bin" / "spark-submit"), *SUBMIT_ARGS,
                              str(JOBS / "tiny_bare.py"), str(root / "out" / "bare-archive")],
         }  # fmt: skip
