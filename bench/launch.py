@@ -71,7 +71,7 @@ defs = dg.Definitions(
 """
 
 
-def project(root: Path, env: dict[str, str]) -> Path:
+def project(root: Path, env: dict[str, str]) -> None:
     """A project with both assets, its paasport.toml and a Dagster home: definitions_paasport.py
     runs its one-step runs in process (paasport's executor), definitions_pipes.py has Dagster's
     default executor (a process per step), as a plain Dagster project would."""
@@ -86,7 +86,6 @@ def project(root: Path, env: dict[str, str]) -> Path:
             submit=str(spark_home() / "bin" / "spark-submit"), args=SUBMIT_ARGS,
             script=str(JOBS / "tiny_pipes.py"), env=env, executor=executor,
         ))  # fmt: skip
-    return root
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:

@@ -9,8 +9,8 @@ to the multiprocess executor, with the same configuration as Dagster's default:
 
     defs = dg.Definitions(assets=[...], executor=single_step_in_process_executor)
 
-The step's behaviour is the same either way: the Spark job runs in its own process (spark-submit
-or a remote platform) under Pipes, and retries, pools and run termination work in process too.
+The Spark job runs in its own process either way (spark-submit or a remote platform, under
+Pipes); only the Dagster step moves into the run worker, with the same retry configuration.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from dagster._core.definitions.reconstruct import ReconstructableJob
 
 from paasport.dagster.executor import SingleStepInProcessExecutor
 
-#: a module the multiprocess executor's step processes can import by name
+#: the job as a file: the multiprocess executor's step processes load it from its path
 JOB_MODULE = """
 import os
 import dagster as dg
