@@ -49,6 +49,7 @@ def _run_with_progress(
     config: ProjectConfig,
     extra_profiles: dict[str, dict[str, Any]] | None = None,
     planner: dict[str, Any] | None = None,
+    parallel: int = 1,
 ) -> list[StepSummary]:
     from webgraph.run import run_pipeline
 
@@ -57,14 +58,15 @@ def _run_with_progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} steps"),
+        TextColumn("{task.completed}/{task.total} partitions"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("starting", total=None)
 
-        def on_step(asset: str, partition: str, done: int, total: int) -> None:
-            progress.update(task, description=f"{asset} [{partition}]", completed=done, total=total)
+        def on_step(partition: str, done: int, total: int) -> None:
+            what = f"partition {partition}" if parallel == 1 else f"{parallel} at once"
+            progress.update(task, description=what, completed=done, total=total)
 
         summary = run_pipeline(
             paths,
@@ -74,16 +76,17 @@ def _run_with_progress(
             on_step=on_step,
             extra_profiles=extra_profiles,
             planner=planner,
+            parallel=parallel,
         )
-        progress.update(task, description="done", completed=len(summary))
+        progress.update(task, description="done", completed=len({s.partition for s in summary}))
     return summary
 
 
-def _print_summary(summary: list[StepSummary]) -> None:
+def _print_summary(summary: list[StepSummary], elapsed_s: float | None = None) -> None:
     platforms = sorted({s.platform for s in summary})
     # one platform for all: say it once in the title and keep the table narrow
     per_row = len(platforms) > 1
-    title = "webgraph: one Dagster materialization per asset and partition"
+    title = "webgraph: one Dagster run per partition, its four assets in order"
     table = Table(title=title if per_row else f"{title}, on {platforms[0] if platforms else '?'}")
     numeric = ("rows", "wall s", "Spark s", "cost USD")
     for col in ("asset", "crawl", "seeds", *(("platform",) if per_row else ()), *numeric):
@@ -109,6 +112,11 @@ def _print_summary(summary: list[StepSummary]) -> None:
     wall = sum(s.wall_s for s in summary)
     spark = sum(s.spark_s for s in summary)
     console.print(f"total: {len(summary)} materializations, wall {wall:.0f} s, Spark {spark:.0f} s")
+    if elapsed_s is not None and spark > 0:
+        console.print(
+            f"pipeline: {elapsed_s:.0f} s from first step to last, {elapsed_s / spark:.1f}x its "
+            f"Spark time (each step's wall: {wall / spark:.1f}x)"
+        )
 
 
 def demo(
@@ -118,6 +126,17 @@ def demo(
     emulate: Annotated[
         bool, typer.Option(help="start an offline emulator of --platform and run on it")
     ] = False,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm/--cold",
+            help="local Spark: one shared Spark Connect server for every step (the profile's "
+            "warm = true), stopped at the end; --cold: a JVM per step",
+        ),
+    ] = False,
+    parallel: Annotated[
+        int, typer.Option(min=1, help="partitions of one asset materialized at once")
+    ] = 1,
 ) -> None:
     """Generate sample data if absent, materialize every partition of the webgraph assets, and
     print a summary."""
@@ -130,6 +149,10 @@ def demo(
     config = _config()
     if emulate:
         _check_emulator(platform)  # before any work: a wrong flag costs nothing
+    warm_profiles = _warm_profiles(config, platform) if warm else None
+    if warm and emulate:
+        console.print("[red]--warm runs on local Spark: not with --emulate[/red]")
+        raise typer.Exit(2)
     configured = paths_from_config()
     try:
         paths = WebgraphPaths(
@@ -153,11 +176,14 @@ def demo(
         )
     _instance(config)
     console.print(f"config: {config.source}; Dagster instance: {os.environ['DAGSTER_HOME']}")
+    started = time.monotonic()
     if emulate:
-        summary = _run_emulated(paths, platform, config)
+        summary = _run_emulated(paths, platform, config, parallel)
+    elif warm_profiles is not None:
+        summary = _run_warm(paths, platform, config, warm_profiles, parallel)
     else:
-        summary = _run_with_progress(paths, platform, config)
-    _print_summary(summary)
+        summary = _run_with_progress(paths, platform, config, parallel=parallel)
+    _print_summary(summary, time.monotonic() - started)
     checks = compare_with_expected(paths, expected)
     ok = all(checks.values()) and bool(checks)
     verdict = "[green]equal[/green]" if ok else "[red]DIFFERENT[/red]"
@@ -190,8 +216,44 @@ def _check_emulator(platform: str | None) -> str:
     return platform
 
 
+def _warm_profiles(config: ProjectConfig, platform: str | None) -> dict[str, dict[str, Any]]:
+    """The profile the demo runs on, with warm = true; it must be a `local` one."""
+    from paasport.config import ConfigError
+
+    name = platform or config.platform
+    try:
+        profile = config.resolve(name, "--platform").profile
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if profile.platform != "local":
+        console.print(f"[red]--warm: profile '{name}' is on {profile.platform}, not local[/red]")
+        raise typer.Exit(2)
+    return {name: {**profile.model_dump(mode="json", exclude_none=True), "warm": True}}
+
+
+def _run_warm(
+    paths: WebgraphPaths,
+    platform: str | None,
+    config: ProjectConfig,
+    profiles: dict[str, dict[str, Any]],
+    parallel: int,
+) -> list[StepSummary]:
+    """Run on the warm local Spark, and stop the server this demo started (one that already
+    ran, a `dagster dev` session's, is left running)."""
+    from paasport.platforms.selfhosted import warm
+
+    before = {p.stem for p in warm.warm_dir().glob("*.json")}
+    try:
+        return _run_with_progress(paths, platform, config, profiles, parallel=parallel)
+    finally:
+        for path in warm.warm_dir().glob("*.json"):
+            if path.stem not in before:
+                warm.stop(path.stem)
+
+
 def _run_emulated(
-    paths: WebgraphPaths, platform: str | None, config: ProjectConfig
+    paths: WebgraphPaths, platform: str | None, config: ProjectConfig, parallel: int = 1
 ) -> list[StepSummary]:
     """Start the emulator of `platform`, run on a profile named after it, stop it. An emulator
     that cannot start, or refuses a client, ends the command with a message naming it and why
@@ -208,7 +270,9 @@ def _run_emulated(
         with emulate(platform) as profile:
             console.print(f"  {platform} emulator up: {profile}")
             with refusals_named(f"the {platform} emulator", secrets):
-                return _run_with_progress(paths, platform, config, {platform: profile})
+                return _run_with_progress(
+                    paths, platform, config, {platform: profile}, parallel=parallel
+                )
     except EmulatorError as exc:
         raise _emulator_failed(exc) from None
 

@@ -1,10 +1,12 @@
-"""Materialize the webgraph assets through Dagster, step by step, with progress and a summary."""
+"""Materialize the webgraph assets through Dagster, partition by partition or several at once,
+with progress and a summary."""
 
 from __future__ import annotations
 
 import csv
-import time
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +42,17 @@ def run_pipeline(
     instance: dg.DagsterInstance,
     platform: str | None = None,
     config_path: str | None = None,
-    on_step: Callable[[str, str, int, int], None] | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
     only: Sequence[str] | None = None,
     extra_profiles: Mapping[str, Mapping[str, Any]] | None = None,
     planner: Mapping[str, Any] | None = None,
+    parallel: int = 1,
 ) -> list[StepSummary]:
-    """Materialize every partition (or those in `only`) of the four assets, one Dagster run per
-    asset and partition, in dependency order."""
+    """Materialize every partition (or those in `only`): one Dagster run per partition, its four
+    assets in dependency order. With `parallel` > 1, up to that many partitions at once, each
+    run in a process of a pool (Dagster captures a step's output through its process's stdout,
+    so runs at once cannot share one process). `on_step(partition, done, total)` is called as
+    each partition starts (one at a time) or ends (at once)."""
     assets = webgraph_assets(paths)
     keys = assets[0].partitions_def.get_partition_keys() if assets[0].partitions_def else []
     if only is not None:
@@ -58,29 +64,62 @@ def run_pipeline(
         raise layout.LayoutError(
             f"no partitions: need crawl folders in {paths.input} and seed CSVs in {paths.seeds}"
         )
+    if parallel > 1 and instance.is_ephemeral:
+        raise ValueError("partitions at once need a persistent Dagster instance (DAGSTER_HOME)")
     tags = {PLATFORM_TAG: platform} if platform else {}
     profiles = {name: dict(body) for name, body in (extra_profiles or {}).items()}
-    resources = {
-        "paasport": PaasportResource(
-            config_path=config_path, extra_profiles=profiles, planner=dict(planner or {})
-        )
-    }
-    total, done, out = len(keys) * len(layout.ASSETS), 0, []
-    for key in keys:
-        for name in layout.ASSETS:
+    run = _PartitionRun(paths, config_path, profiles, dict(planner or {}), tags)
+    out: list[StepSummary] = []
+    if parallel == 1:
+        for done, key in enumerate(keys):
             if on_step:
-                on_step(name, key, done, total)
-            started = time.monotonic()
-            result = dg.materialize(
-                assets,
-                selection=[name],
-                partition_key=key,
-                instance=instance,
-                resources=resources,
-                run_config=QUIET_LOGGERS,
-                tags=tags,
-                raise_on_error=True,
+                on_step(key, done, len(keys))
+            out += run(key, instance)
+        return out
+    with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run.in_process_of, instance.get_ref(), k): k for k in keys}
+        for done, future in enumerate(as_completed(futures), start=1):
+            future.result()  # the first failure ends the pipeline
+            if on_step:
+                on_step(futures[future], done, len(keys))
+        for future in futures:  # in partition order
+            out += future.result()
+    return out
+
+
+@dataclass(frozen=True)
+class _PartitionRun:
+    """One Dagster run of the four assets of one partition; picklable, so that a process of a
+    pool can run it."""
+
+    paths: WebgraphPaths
+    config_path: str | None
+    profiles: Mapping[str, Mapping[str, Any]]
+    planner: Mapping[str, Any]
+    tags: Mapping[str, str]
+
+    def in_process_of(self, ref: Any, key: str) -> list[StepSummary]:
+        return self(key, dg.DagsterInstance.from_ref(ref))
+
+    def __call__(self, key: str, instance: dg.DagsterInstance) -> list[StepSummary]:
+        resources = {
+            "paasport": PaasportResource(
+                config_path=self.config_path,
+                extra_profiles={k: dict(v) for k, v in self.profiles.items()},
+                planner=dict(self.planner),
             )
+        }
+        result = dg.materialize(
+            webgraph_assets(self.paths),
+            partition_key=key,
+            instance=instance,
+            resources=resources,
+            run_config=QUIET_LOGGERS,
+            tags=dict(self.tags),
+            raise_on_error=True,
+        )
+        out = []
+        for name in layout.ASSETS:
             meta = result.asset_materializations_for_node(name)[0].metadata
             out.append(
                 StepSummary(
@@ -88,13 +127,12 @@ def run_pipeline(
                     partition=key,
                     platform=str(_value(meta, "platform", "?")),
                     rows=int(_value(meta, "output_rows")),
-                    wall_s=float(_value(meta, "wall_time_s", time.monotonic() - started)),
+                    wall_s=float(_value(meta, "wall_time_s")),
                     spark_s=float(_value(meta, "spark_time_s")),
                     metadata={k: _value(meta, k) for k in meta},
                 )
             )
-            done += 1
-    return out
+        return out
 
 
 def read_parquet_rows(uri: str) -> list[dict[str, Any]]:

@@ -36,6 +36,14 @@ def _fs_and_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     return fs, path
 
 
+def _counted(df: DataFrame, token: str) -> tuple[DataFrame, Observation]:
+    """`df` with its rows counted as they are written (an observed metric of the write itself):
+    reading the output back to count it was a second Spark job (seconds on a cold JVM), whose
+    input bytes read as the job's own."""
+    rows = Observation(f"paasport-output-rows-{token}")
+    return df.observe(rows, F.count(F.lit(1)).alias("rows")), rows
+
+
 def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) -> int:
     """Write `df` as Parquet to `uri`, replacing what was there atomically; return row count."""
     spark = df.sparkSession
@@ -49,10 +57,7 @@ def replace_parquet(df: DataFrame, uri: str, *, run_token: str | None = None) ->
     trash = jpath(parent, f"_trash-{leaf}-{token}-{uuid.uuid4().hex[:6]}")
     fs.mkdirs(parent)
     try:
-        # the rows are counted as they are written (an observed metric of the write itself):
-        # reading the output back to count it cost a second Spark job, seconds on a cold JVM
-        rows = Observation(f"paasport-output-rows-{token}")
-        counted = df.observe(rows, F.count(F.lit(1)).alias("rows"))
+        counted, rows = _counted(df, token)
         counted.write.mode("errorifexists").parquet(staging.toString())
         had_old = fs.exists(target)
         if had_old and not fs.rename(target, trash):
@@ -119,8 +124,9 @@ def _replace_with_arrow_fs(df: DataFrame, uri: str, token: str) -> int:
 
     fs.create_dir(parent or "/", recursive=True)
     try:
+        counted, rows = _counted(df, token)
         # Connect knows "error", not "errorifexists"
-        df.write.mode("error").parquet(f"{base}/{staging_name}")
+        counted.write.mode("error").parquet(f"{base}/{staging_name}")
         had_old = exists(target)
         if had_old:
             try:
@@ -135,8 +141,7 @@ def _replace_with_arrow_fs(df: DataFrame, uri: str, token: str) -> int:
             raise OutputError(f"could not move the new output into {uri}: {exc}") from exc
         if had_old:
             fs.delete_dir(trash)
-        # counted after the swap: Spark skips reading directories whose names start with `_`
-        return int(df.sparkSession.read.parquet(spark_uri).count())
+        return int(rows.get["rows"])
     finally:
         if exists(staging):
             fs.delete_dir(staging)

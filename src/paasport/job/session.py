@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
 
+from paasport.job.connect_fixes import plain_default_strings
 from paasport.job.redact import redact_value
 
 #: Settings for a single machine: loopback only, quiet console, few shuffle partitions.
@@ -77,6 +78,7 @@ def connect_session(app_name: str, overrides: Mapping[str, str]) -> SparkSession
     remote = os.environ.get("SPARK_REMOTE")
     if not remote:
         raise RuntimeError("platform 'connect' needs SPARK_REMOTE (sc://host:port)")
+    plain_default_strings()
     spark = SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
     # the server's own settings (its --conf, spark-defaults) count as set: defaults fill gaps
     _fill_existing(spark, overrides, connect_defaults())
@@ -114,10 +116,20 @@ def _modifiable(spark: SparkSession, key: str) -> bool:
         return False
 
 
+#: set by a launcher that promised the user's settings apply (the warm local Spark): a setting
+#: the running session refuses fails the run instead of being skipped
+STRICT_CONF_VAR = "PAASPORT_STRICT_CONF"
+
+
 def _set(spark: SparkSession, key: str, value: str) -> None:
     try:
         spark.conf.set(key, value)
     except Exception as exc:  # static settings cannot change on a running session
+        if os.environ.get(STRICT_CONF_VAR):
+            raise RuntimeError(
+                f"the running Spark refused the setting {key} ({type(exc).__name__}); set it "
+                "where Spark starts (on `local`: warm = false in the profile)"
+            ) from exc
         print(f"paasport: not applied on the running session: {key} ({type(exc).__name__})")
 
 
@@ -163,6 +175,7 @@ def build_session(platform: str, app_name: str, overrides: Mapping[str, str]) ->
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if _connect_mode():
         # a Connect session this process is given (Databricks serverless): no JVM of ours
+        plain_default_strings()
         spark = SparkSession.builder.appName(app_name).getOrCreate()
         _fill_existing(spark, overrides, connect_defaults())
         return spark

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from paasport.java import java_env
-from paasport.platforms.selfhosted.spark_submit import LOG4J_CONFIG, spark_home
+from paasport.platforms.selfhosted.connect_server import server_command, server_env
 from paasport.testing.processes import EnvOverlay, ServerProcess, Service, free_port, port_open
 
-SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
-#: the server reads its token from here (Spark's CONNECT_AUTHENTICATE_TOKEN_ENV)
-SERVER_TOKEN_VAR = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
 #: the variable the emulated `connect` profile names in `token_env`
 PROFILE_TOKEN_VAR = "PAASPORT_EMULATED_CONNECT_TOKEN"
 
@@ -58,32 +53,11 @@ class SparkConnectServer(Service):
         return f"http://127.0.0.1:{self.ui_port}"
 
     def start(self) -> SparkConnectServer:
-        env = {
-            **os.environ,
-            **java_env(),
-            "SPARK_HOME": str(spark_home()),
-            "SPARK_LOCAL_IP": "127.0.0.1",
-            "PYSPARK_PYTHON": sys.executable,
-            # Python UDFs run in workers of this server: they must import the project's code
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        }
-        env.pop(SERVER_TOKEN_VAR, None)
-        if self.token:
-            env[SERVER_TOKEN_VAR] = self.token
-        cmd = [
-            str(spark_home() / "bin" / "spark-submit"),
-            "--class", SERVER_CLASS,
-            "--master", f"local[{self.cores}]",
-            "--driver-memory", self.driver_memory,
-            "--driver-java-options", f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
-            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-            "--conf", f"spark.connect.grpc.binding.port={self.port}",
-            "--conf", "spark.driver.host=127.0.0.1",
-            "--conf", "spark.driver.bindAddress=127.0.0.1",
-            "--conf", f"spark.ui.port={self.ui_port}",
-            "--conf", "spark.sql.shuffle.partitions=4",
-            "spark-internal",
-        ]  # fmt: skip
+        conf = {"spark.sql.shuffle.partitions": "4"}
+        cmd = server_command(
+            f"local[{self.cores}]", self.driver_memory, self.port, self.ui_port, conf
+        )
+        env = server_env(os.environ, self.token)
         self._server = ServerProcess("Spark Connect server", cmd, self.logs / "server.log", env)
         self._server.wait_ready(lambda: port_open(self.port), self.start_timeout_s)
         return self
