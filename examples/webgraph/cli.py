@@ -133,10 +133,11 @@ def demo(
             help="local Spark: one shared Spark Connect server for every step (the profile's "
             "warm = true), stopped at the end; --cold: a JVM per step",
         ),
-    ] = False,
+    ] = True,
     parallel: Annotated[
-        int, typer.Option(min=1, help="partitions of one asset materialized at once")
-    ] = 1,
+        int | None,
+        typer.Option(min=1, help="partitions at once [default: with --warm, the cores; else 1]"),
+    ] = None,
 ) -> None:
     """Generate sample data if absent, materialize every partition of the webgraph assets, and
     print a summary."""
@@ -149,10 +150,11 @@ def demo(
     config = _config()
     if emulate:
         _check_emulator(platform)  # before any work: a wrong flag costs nothing
+    # the warm server is local Spark's: on an emulated or remote platform the steps run there
+    warm = warm and not emulate and _is_local(config, platform)
     warm_profiles = _warm_profiles(config, platform) if warm else None
-    if warm and emulate:
-        console.print("[red]--warm runs on local Spark: not with --emulate[/red]")
-        raise typer.Exit(2)
+    # partitions at once on the shared server; a JVM per step (cold) would need cores per step
+    parallel = parallel or ((os.cpu_count() or 1) if warm else 1)
     configured = paths_from_config()
     try:
         paths = WebgraphPaths(
@@ -214,6 +216,15 @@ def _check_emulator(platform: str | None) -> str:
         )
         raise typer.Exit(2)
     return platform
+
+
+def _is_local(config: ProjectConfig, platform: str | None) -> bool:
+    from paasport.config import ConfigError
+
+    try:
+        return config.resolve(platform or config.platform, "--platform").profile.platform == "local"
+    except ConfigError:
+        return False  # named by the run itself, with its own error
 
 
 def _warm_profiles(config: ProjectConfig, platform: str | None) -> dict[str, dict[str, Any]]:
