@@ -9,7 +9,7 @@ import sys
 
 def test_orchestration_imports_neither_pyspark_nor_optuna() -> None:
     code = (
-        "import sys, paasport.dagster, paasport.cli.main; "
+        "import sys, paasport.dagster, paasport.cli.main, paasport.platforms.selfhosted.local; "
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pyspark', 'optuna'}); "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )

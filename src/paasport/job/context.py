@@ -12,12 +12,12 @@ from typing import Any
 from dagster_pipes import PipesContext, open_dagster_pipes
 from pyspark.sql import DataFrame, SparkSession
 
+from paasport.job.defaults import CONNECT_UI_VAR
 from paasport.job.metrics import collect_metrics, warm_up_rest
 from paasport.job.output import replace_parquet
 from paasport.job.params import JobParams, parse_cli
 from paasport.job.pipes_io import context_loader, message_writer, params_loader
 from paasport.job.session import (
-    CONNECT_UI_VAR,
     app_id,
     build_session,
     connect_facts,

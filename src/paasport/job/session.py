@@ -10,27 +10,12 @@ from collections.abc import Mapping
 from pyspark.sql import SparkSession
 
 from paasport.job.connect_fixes import plain_default_strings
+from paasport.job.defaults import (
+    COMMON_DEFAULTS,
+    LOCAL_DEFAULTS,
+    STRICT_CONF_VAR,
+)
 from paasport.job.redact import redact_value
-
-#: Settings for a single machine: loopback only, quiet console, few shuffle partitions.
-LOCAL_DEFAULTS: dict[str, str] = {
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.log.level": "WARN",
-    # small data: a handful of partitions instead of 200; AQE coalesces further
-    "spark.sql.shuffle.partitions": str(max(2, 2 * (os.cpu_count() or 2))),
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.session.timeZone": "UTC",
-}
-
-#: Settings every platform gets unless the user overrides them.
-COMMON_DEFAULTS: dict[str, str] = {
-    "spark.sql.session.timeZone": "UTC",
-    # progress bars are noise in logs that Dagster captures
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
-}
 
 
 def defaults_for(platform: str, submitted: bool = True) -> dict[str, str]:
@@ -116,11 +101,6 @@ def _modifiable(spark: SparkSession, key: str) -> bool:
         return False
 
 
-#: set by a launcher that promised the user's settings apply (the warm local Spark): a setting
-#: the running session refuses fails the run instead of being skipped
-STRICT_CONF_VAR = "PAASPORT_STRICT_CONF"
-
-
 def _set(spark: SparkSession, key: str, value: str) -> None:
     try:
         spark.conf.set(key, value)
@@ -137,11 +117,6 @@ def app_id(spark: SparkSession) -> str:
     if is_connect(spark):
         return str(spark.conf.get("spark.app.id", "") or "")
     return str(spark.sparkContext.applicationId)
-
-
-#: the Connect server's Spark UI (http://host:port), when the launcher knows it: the job reads
-#: its own session's Spark metrics there
-CONNECT_UI_VAR = "PAASPORT_CONNECT_SPARK_UI"
 
 
 def connect_job_tag(spark: SparkSession) -> str:

@@ -19,7 +19,7 @@ import grpc_status  # noqa: F401
 import zstandard  # noqa: F401
 from pydantic import Field, field_validator
 
-from paasport.job.session import CONNECT_UI_VAR
+from paasport.job.defaults import CONNECT_UI_VAR
 from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
 from paasport.platforms.checks import Checks, reachable
 from paasport.platforms.selfhosted.spark_submit import SparkSubmitPlatform, reported_metadata

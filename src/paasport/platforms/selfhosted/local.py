@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from paasport.job.session import CONNECT_UI_VAR, STRICT_CONF_VAR
+from paasport.job.defaults import CONNECT_UI_VAR, STRICT_CONF_VAR
 from paasport.platforms.base import Capabilities, LaunchOutcome, LaunchRequest, ProfileBase
 from paasport.platforms.selfhosted.spark_submit import (
     SparkSubmitPlatform,

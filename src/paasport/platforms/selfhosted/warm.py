@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from paasport.files import write_atomically
-from paasport.job.session import LOCAL_DEFAULTS
+from paasport.job.defaults import LOCAL_DEFAULTS
 from paasport.platforms.launch_records import STATE_DIR_ENV, user_state_dir
 from paasport.platforms.selfhosted.class_archive import spark_home, submit_opts_with_archive
 from paasport.platforms.selfhosted.connect_server import server_command, server_env
