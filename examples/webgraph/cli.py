@@ -151,8 +151,8 @@ def demo(
     if emulate:
         _check_emulator(platform)  # before any work: a wrong flag costs nothing
     # the warm server is local Spark's: on an emulated or remote platform the steps run there
-    warm = warm and not emulate and _is_local(config, platform)
-    warm_profiles = _warm_profiles(config, platform) if warm else None
+    warm_profiles = _warm_profiles(config, platform) if warm and not emulate else None
+    warm = warm_profiles is not None
     # partitions at once on the shared server; a JVM per step (cold) would need cores per step
     parallel = parallel or ((os.cpu_count() or 1) if warm else 1)
     configured = paths_from_config()
@@ -218,28 +218,18 @@ def _check_emulator(platform: str | None) -> str:
     return platform
 
 
-def _is_local(config: ProjectConfig, platform: str | None) -> bool:
-    from paasport.config import ConfigError
-
-    try:
-        return config.resolve(platform or config.platform, "--platform").profile.platform == "local"
-    except ConfigError:
-        return False  # named by the run itself, with its own error
-
-
-def _warm_profiles(config: ProjectConfig, platform: str | None) -> dict[str, dict[str, Any]]:
-    """The profile the demo runs on, with warm = true; it must be a `local` one."""
+def _warm_profiles(config: ProjectConfig, platform: str | None) -> dict[str, dict[str, Any]] | None:
+    """The profile the demo runs on, with warm = true; None when it is not a `local` one (the
+    warm server is local Spark's) or names nothing (the run itself says so)."""
     from paasport.config import ConfigError
 
     name = platform or config.platform
     try:
         profile = config.resolve(name, "--platform").profile
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    except ConfigError:
+        return None
     if profile.platform != "local":
-        console.print(f"[red]--warm: profile '{name}' is on {profile.platform}, not local[/red]")
-        raise typer.Exit(2)
+        return None
     return {name: {**profile.model_dump(mode="json", exclude_none=True), "warm": True}}
 
 

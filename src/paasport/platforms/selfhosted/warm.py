@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from paasport.files import write_atomically
 from paasport.job.defaults import LOCAL_DEFAULTS
+from paasport.platforms.checks import reachable
 from paasport.platforms.launch_records import STATE_DIR_ENV, user_state_dir
 from paasport.platforms.selfhosted.class_archive import spark_home, submit_opts_with_archive
 from paasport.platforms.selfhosted.connect_server import server_command, server_env
@@ -134,9 +135,7 @@ class WarmServer:
 
 
 def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    return reachable(f"127.0.0.1:{port}", port)
 
 
 def _alive(pid: int) -> bool:
