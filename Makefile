@@ -5,12 +5,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the webgraph hot path that examples/setup.py compiles with Cython, and the stamp of that build
+COMPILED_SOURCES := $(addprefix examples/webgraph/,wat_fast.py urls.py extract.py records.py) \
+  examples/setup.py
+COMPILED := $(VENV)/.compiled
 export SPARK_LOCAL_IP := 127.0.0.1
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup demo test lint typecheck unit ui clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(COMPILED)
 
 $(STAMP): pyproject.toml examples/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"paasport needs Python 3.11, found {sys.version.split()[0]} at {sys.executable}; set PYTHON=/path/to/python3.11"'
@@ -28,6 +32,11 @@ $(STAMP): pyproject.toml examples/pyproject.toml
 	  fi; \
 	fi
 	touch $(STAMP)
+
+# a compiled module shadows its .py: rebuild it whenever its source changes
+$(COMPILED): $(STAMP) $(COMPILED_SOURCES)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e ./examples 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
+	touch $(COMPILED)
 
 demo: setup
 	$(BIN)/paasport demo
@@ -49,4 +58,5 @@ ui: setup
 	$(BIN)/paasport ui
 
 clean:
-	rm -rf $(VENV) data/webgraph .dagster .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data/webgraph .dagster .pytest_cache .mypy_cache .ruff_cache build \
+	  examples/build examples/webgraph/*.so examples/webgraph/*.c

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -14,6 +16,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from webgraph.layout import Mode, file_uri, local_path
+
+if TYPE_CHECKING:
+    from webgraph.extract import Page
 
 NODE_COLUMNS = ("firm_id", "name", "domain")
 EDGE_COLUMNS = (
@@ -89,43 +94,55 @@ def _extract_files(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from webgraph.extract import ExtractStats, extract
 
-        no_stats = (None,) * (len(STAT_COLUMNS) + 1)
         for batch in batches:
             for uri in batch.column("path").to_pylist():
                 path = local_path(uri)
                 stats = ExtractStats()
-                rows: list[tuple[object, ...]] = []
+                links = _LinkBatch()
                 for page in extract(str(path), mode, stats, seed_domains):
-                    for link in page.links:
-                        rows.append(
-                            (
-                                "link",
-                                page.url,
-                                page.domain,
-                                link.target_url,
-                                link.target_domain,
-                                link.anchor_text,
-                                link.kind,
-                                page.title,
-                                page.snippet,
-                                *no_stats,
-                            )
-                        )
-                    if len(rows) >= 8192:
-                        yield _batch(rows)
-                        rows = []
+                    links.add(page)
+                    if links.rows >= 8192:
+                        yield links.batch()
+                        links = _LinkBatch()
+                if links.rows:
+                    yield links.batch()
                 counts = stats.as_dict()
                 stat_values = (*(counts[c] for c in STAT_COLUMNS), os.path.getsize(path))
-                rows.append(("stats", *(None,) * len(EDGE_COLUMNS), *stat_values))
-                yield _batch(rows)
+                stats_row = ("stats", *(None,) * len(EDGE_COLUMNS), *stat_values)
+                yield pa.RecordBatch.from_pylist(
+                    [dict(zip(EXTRACT_SCHEMA.names, stats_row, strict=True))], schema=EXTRACT_SCHEMA
+                )
 
     return run
 
 
-def _batch(rows: list[tuple[object, ...]]) -> pa.RecordBatch:
-    columns = list(zip(*rows, strict=True))
-    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, EXTRACT_SCHEMA, strict=True)]
-    return pa.RecordBatch.from_arrays(arrays, schema=EXTRACT_SCHEMA)
+class _LinkBatch:
+    """Link rows gathered column by column from the pages' link columns (no tuple per row)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns: dict[str, list[str | None]] = {c: [] for c in EDGE_COLUMNS}
+
+    def add(self, page: Page) -> None:
+        n = len(page.targets)
+        if not n:
+            return
+        c = self.columns
+        c["source_url"].extend(repeat(page.url, n))
+        c["source_domain"].extend(repeat(page.domain, n))
+        c["target_url"].extend(page.targets)
+        c["target_domain"].extend(page.target_domains)
+        c["anchor_text"].extend(page.anchors)
+        c["kind"].extend(page.kinds)
+        c["page_title"].extend(repeat(page.title, n))
+        c["page_snippet"].extend(repeat(page.snippet, n))
+        self.rows += n
+
+    def batch(self) -> pa.RecordBatch:
+        arrays: list[pa.Array] = [pa.array(["link"] * self.rows, pa.string())]
+        arrays += [pa.array(self.columns[c], pa.string()) for c in EDGE_COLUMNS]
+        arrays += [pa.nulls(self.rows, pa.int64()) for _ in (*STAT_COLUMNS, "input_bytes")]
+        return pa.RecordBatch.from_arrays(arrays, schema=EXTRACT_SCHEMA)
 
 
 @dataclass(frozen=True)

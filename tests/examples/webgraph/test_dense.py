@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import orjson
@@ -13,6 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from webgraph import extract as extract_module
+from webgraph import records as records_module
+from webgraph import urls as urls_module
+from webgraph import wat_fast
 from webgraph.extract import (
     ExtractStats,
     Link,
@@ -148,12 +154,18 @@ _PREFIXES = [
     " ", "//host.co.uk/", "https://a.b.example.com", "http://[::1", "http:///", "x:",
 ]  # fmt: skip
 _hrefs = st.builds(
-    lambda p, r: p + r, st.sampled_from(_PREFIXES), st.text(alphabet="ab./?#:\t\n @%é", max_size=10)
+    lambda p, r: p + r,
+    st.sampled_from(_PREFIXES),
+    # the compiled character tests' edges: controls, DEL, C1, non-breaking and Unicode spaces
+    st.text(alphabet="ab./?#:\t\n @%é~\x7f\x00\x85\xa0\u2028;", max_size=10),
 )
 _entries = st.lists(
     st.fixed_dictionaries(
         {"path": st.sampled_from(_PATHS), "url": _hrefs},
-        optional={"text": st.text(alphabet="ab \t\n»", max_size=6), "alt": st.just("x")},
+        optional={
+            "text": st.text(alphabet="ab \t\n»\x0b\x1c\x1f\x00\xa0\u2028~", max_size=6),
+            "alt": st.just("x"),
+        },
     ),
     max_size=8,
 )
@@ -176,6 +188,29 @@ def _doc(url: str, head: dict[str, Any], links: Any) -> bytes:
     return orjson.dumps({"Envelope": envelope})
 
 
+def _interpreted(name: str) -> ModuleType:
+    """A webgraph module run from its source by the interpreter, beside its compiled twin."""
+    source = Path(extract_module.__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"webgraph._interpreted_{name}", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_wat_fast_py = _interpreted("wat_fast")
+
+
+def test_the_hot_path_is_compiled_from_the_current_sources() -> None:
+    """``make setup`` compiles it; a compiled module shadows an edited .py until rebuilt."""
+    assert wat_fast.COMPILED and not _wat_fast_py.COMPILED
+    for module in (wat_fast, urls_module, extract_module, records_module):
+        compiled = Path(module.__file__ or "")
+        assert compiled.suffix == ".so", f"{module.__name__} is not compiled: run make setup"
+        source = compiled.with_name(module.__name__.rsplit(".", 1)[1] + ".py")
+        assert compiled.stat().st_mtime >= source.stat().st_mtime, f"{compiled}: run make setup"
+
+
 @given(_pages, _entries, _entries, st.sampled_from([None, "/sub/", "https://other.de/x/"]))
 @settings(max_examples=300, deadline=None)
 def test_fast_links_equal_the_careful_links(
@@ -185,9 +220,14 @@ def test_fast_links_equal_the_careful_links(
     if base is not None:
         head["Base"] = base
     body = _doc(page, head, links)
+    args = (body, extract_module._kinds, extract_module._kind, Page, extract_module._collapse)
     for _ in range(2):  # cold, then warm caches
-        assert _wat_page(body) == _careful_wat_page(body)
+        fast = _wat_page(body)
+        assert fast == _careful_wat_page(body)
+        # the same source run by the interpreter (where the compiled module is missing)
+        assert _wat_fast_py.decode_page(*args) == wat_fast.decode_page(*args)
     clear_caches()
+    _wat_fast_py.clear_caches()
 
 
 @pytest.mark.parametrize(
@@ -233,4 +273,6 @@ def test_fast_and_careful_link_lists_are_the_same_objects_in_kind() -> None:
     page = _wat_page(_doc("http://e.com/", {}, entries))
     assert page is not None and page.links == _wat_links((entries,), base)
     assert all(type(link) is Link for link in page.links)
-    assert _links((None,), base, {}, lambda p: None, Link) == []
+    columns: tuple[list[str], list[str | None], list[str], list[str]] = ([], [], [], [])
+    _links((None,), base, {}, lambda p: None, columns)
+    assert columns == ([], [], [], [])
