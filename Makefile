@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml examples/pyproject.toml
 	# (sed drops pip's notes about package index folders this machine's pip config names but lacks)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./examples 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	$(BIN)/python -m paasport.java --ensure
+	@echo "dumping the JVM class archive that halves a local Spark start (about 30 s, once per install)"
+	$(BIN)/python -m paasport.platforms.selfhosted.class_archive
 	@if [ ! -x /usr/bin/chromedriver ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing chromium and chromium-driver from Debian (the HTML cost report test renders the report in headless Chromium)"; \

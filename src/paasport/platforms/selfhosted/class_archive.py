@@ -106,3 +106,8 @@ def submit_opts_with_archive(current: str | None) -> str:
     if "-XX:SharedArchiveFile" in opts or "-Xshare:off" in opts:
         return opts
     return fast_start_opts(opts)
+
+
+if __name__ == "__main__":  # `make setup`: dump it once, before any pipeline's clock starts
+    made = ensure_class_archive(os.environ.get("SPARK_SUBMIT_OPTS", "").strip())
+    print(f"JVM class archive for short Spark launches: {made or 'none (launches start without)'}")
