@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml examples/pyproject.toml
 	  fi; \
 	fi
 	touch $(STAMP)
+	touch $(COMPILED)  # the install above compiled the hot path too
 
 # a compiled module shadows its .py: rebuild it whenever its source changes
 $(COMPILED): $(STAMP) $(COMPILED_SOURCES)
