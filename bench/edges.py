@@ -37,6 +37,7 @@ except ImportError:  # running from a checkout without the editable install
 
 from webgraph.extract import ExtractStats, extract
 from webgraph.urls import clear_caches, registered_domain
+from webgraph.wat_fast import COMPILED
 
 
 def warm_up() -> float:
@@ -74,6 +75,8 @@ def run(files: list[str], mode: str) -> dict[str, Any]:
         "cpu_s": round(cpu, 4),
         "mb_per_cpu_s": round(input_bytes / 1e6 / cpu, 2) if cpu > 0 else 0.0,
         "processes": 1,
+        # the Cython-compiled hot path (make setup builds it) or the same code interpreted
+        "compiled": COMPILED,
         "setup_s": round(setup, 4),
         "link_chars": link_chars,
         **stats.as_dict(),
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     mb = result["input_bytes"] / 1e6
     print(f"mode             {result['mode']}  ({result['files']} files, {mb:.1f} MB compressed)")
+    compiled = "yes" if result["compiled"] else "no: interpreted (run make setup with a C compiler)"
+    print(f"compiled         {compiled}")
     print(f"pages            {result['pages']:,}  ({result['pages_per_s']:,.0f} pages/s)")
     print(f"links            {result['links']:,}  ({result['links_per_s']:,.0f} links/s)")
     print(f"links per page   {result['links_per_page']}")
