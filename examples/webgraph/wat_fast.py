@@ -70,14 +70,9 @@ def _slow_target(raw: str, base: _Base) -> tuple[str, str | None] | None:
     href = raw.strip()
     if not href:
         return None
-    if href.startswith(("http://", "https://")):
-        # what _target does, but the domain by the authority cache (no regex) where it can
-        begin = 8 if href[4] == "s" else 7
-        slash = href.find("/", begin)
-        domain = _authority_cache.get(href[begin:] if slash < 0 else href[begin:slash], _MISS)
-        result = (href, url_domain(href) if domain is _MISS else domain)
-    else:
-        result = _target(href, base)
+    begin = _http_begin(href)
+    # what _target does, but an http(s) href's domain by the authority cache where it can
+    result = (href, _http_domain(href, begin)) if begin else _target(href, base)
     # a printable href with a scheme comes back unchanged from _resolve, whatever the base
     if href.isprintable() and _SCHEME.match(href):
         if len(_absolute) >= _MAX_CACHE:
@@ -147,6 +142,18 @@ def _find_slash(href: str, start: cython.Py_ssize_t) -> cython.Py_ssize_t:
         if href[i] == "/":
             return i
     return -1
+
+
+@cython.cfunc
+@cython.inline
+def _http_domain(href: str, begin: cython.Py_ssize_t) -> str | None:
+    """``url_domain`` of an ``http(s)://`` href whose authority starts at ``begin``, by the
+    authority cache without a regex where it can."""
+    slash = _find_slash(href, begin)
+    # the cache only holds authorities proper, so a slice that runs into a query
+    # ("https://host?q") misses and takes the careful way
+    domain = _authority_cache.get(href[begin:] if slash < 0 else href[begin:slash], _MISS)
+    return url_domain(href) if domain is _MISS else domain
 
 
 @cython.cfunc
@@ -231,12 +238,7 @@ def _links(
             begin = _http_begin(href)
             if begin and not href[len(href) - 1].isspace():  # strip() would change nothing
                 target = href
-                slash = _find_slash(href, begin)
-                # the cache only holds authorities proper, so a slice that runs into a query
-                # ("https://host?q") misses and takes the careful way
-                domain = authorities.get(href[begin:] if slash < 0 else href[begin:slash], miss)
-                if domain is miss:
-                    domain = url_domain(href)
+                domain = _http_domain(href, begin)
             else:
                 plain = _printable(href) if fast else _NOT_PLAIN
                 resolved = plain != _NOT_PLAIN
