@@ -5,9 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# the webgraph hot path that examples/setup.py compiles with Cython, and the stamp of that build
-COMPILED_SOURCES := $(addprefix examples/webgraph/,wat_fast.py urls.py extract.py records.py) \
-  examples/setup.py
+# the stamp of the Cython build of the webgraph hot path (examples/setup.py names its modules;
+# any webgraph source counts here, so the list lives in one place)
+COMPILED_SOURCES := $(wildcard examples/webgraph/*.py) examples/setup.py
 COMPILED := $(VENV)/.compiled
 export SPARK_LOCAL_IP := 127.0.0.1
 export PYTHONUNBUFFERED := 1
